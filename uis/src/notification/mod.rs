@@ -168,6 +168,15 @@ pub struct Notification {
     pub params: Map<String, Value>,
 }
 
+/// Cleaned parameters of any UIS request (also used for the routing request).
+pub(crate) fn decode_params(
+    content_type: Option<&str>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Params {
+    fields::decode(content_type, query, body)
+}
+
 /// Parses a notification of `kind` from a JSON body, a form body or a query string (GET mode).
 pub fn parse(
     kind: EventKind,
