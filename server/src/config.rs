@@ -1,0 +1,71 @@
+//! Configuration from flags and environment; `uis-megaplan --help` lists every option.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "uis-megaplan", version, about = "UIS ⇄ Megaplan integration service")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the server (also accepted without the `serve` word).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the integration server (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on [default: $LEPTOS_SITE_ADDR or 127.0.0.1:3000].
+    #[arg(long, env = "UIS_MEGAPLAN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the embedded SQLite database and the generated secret key; created on first start.
+    #[arg(long, env = "UIS_MEGAPLAN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL or `sqlite:…`; without it, SQLite in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "UIS_MEGAPLAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Key (64 hex characters) that encrypts stored credentials; without it, one is generated
+    /// into `<data-dir>/secret.key` on first start.
+    #[arg(long, env = "UIS_MEGAPLAN_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Where the built site (`pkg/` with wasm, js, css) lies [default: $LEPTOS_SITE_ROOT or target/site].
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl ServeArgs {
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen
+            .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok()?.parse().ok())
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)))
+    }
+
+    /// Settings for a server in tests: a given data directory and database, a random port.
+    pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        ServeArgs {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            data_dir,
+            database_url,
+            log_format: LogFormat::Text,
+            secret_key: None,
+            site_root: "target/site".into(),
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The uis-megaplan server: wires configuration, database, HTTP routes and the UI together.
+
+pub mod config;
+pub mod db;
+mod routes;
+pub mod secret;
+pub mod telemetry;
+pub mod testing;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::ServeArgs;
+use crate::db::Db;
+use crate::secret::SecretKey;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub secret: SecretKey,
+}
+
+/// A started server; dropping it does not stop it, `shutdown` does.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, then returns.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Prepares the data directory and the database, binds the address and starts serving.
+pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", args.data_dir.display()))?;
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => db::sqlite_url_in(&args.data_dir),
+    };
+    let db = Db::connect(&url).await?;
+    tracing::info!(backend = db.backend.name(), url = %db::redact(&url), "database ready");
+    let secret = SecretKey::load_or_create(args.secret_key.as_deref(), &args.data_dir)?;
+    let state = AppState { db, secret };
+
+    let listener = TcpListener::bind(args.listen_addr())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen_addr()))?;
+    let addr = listener.local_addr()?;
+    let router = routes::router(state.clone(), &args.site_root, addr);
+
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(RunningServer { addr, state, stop, task })
+}
