@@ -120,7 +120,11 @@ impl Client {
     }
 
     /// `POST /api/v3/callInfo/{id}` by Megaplan id (§8 answer/hold/end).
-    pub async fn update_call_info_by_id(&self, id: &Id, fields: &CallInfoFields) -> Result<CallInfo> {
+    pub async fn update_call_info_by_id(
+        &self,
+        id: &Id,
+        fields: &CallInfoFields,
+    ) -> Result<CallInfo> {
         let mut body = call_body(fields);
         body["id"] = Value::from(id.as_str());
         self.call(Request::post(format!("api/v3/callInfo/{id}"), body))
@@ -128,16 +132,22 @@ impl Client {
     }
 
     /// `POST /api/v3/callInfo/provider`: updates the latest call with that `providerId` (§8).
-    pub async fn update_call_info(&self, provider_id: &str, fields: &CallInfoFields) -> Result<CallInfo> {
+    pub async fn update_call_info(
+        &self,
+        provider_id: &str,
+        fields: &CallInfoFields,
+    ) -> Result<CallInfo> {
         let mut body = call_body(fields);
         body["providerId"] = Value::from(provider_id);
-        self.call(Request::post("api/v3/callInfo/provider", body)).await
+        self.call(Request::post("api/v3/callInfo/provider", body))
+            .await
     }
 
     /// `POST /api/v3/callInfo/history` (array): upserts finished calls, no widget event (§4 preferred path).
     pub async fn call_info_history(&self, calls: &[CallInfoFields]) -> Result<Vec<CallInfo>> {
         let body = Value::Array(calls.iter().map(call_body).collect());
-        self.call(Request::post("api/v3/callInfo/history", body)).await
+        self.call(Request::post("api/v3/callInfo/history", body))
+            .await
     }
 
     /// `POST /api/v3/callInfo/{id}/setContractor` with the contractor link as body (§4).

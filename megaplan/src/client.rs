@@ -110,7 +110,12 @@ struct ApiErrorItem {
 impl Client {
     /// A client with its own HTTP connection pool and the default timeout.
     pub fn new(base_url: url::Url, credentials: Credentials) -> Self {
-        Client::with_http(reqwest::Client::new(), base_url, credentials, DEFAULT_TIMEOUT)
+        Client::with_http(
+            reqwest::Client::new(),
+            base_url,
+            credentials,
+            DEFAULT_TIMEOUT,
+        )
     }
 
     /// A client sharing an existing `reqwest::Client`, with a per-request timeout.
@@ -174,7 +179,13 @@ impl Client {
     }
 
     async fn grant(&self, grant: Grant<'_>) -> Result<TokenSnapshot> {
-        request_token(&self.inner.http, &self.inner.base, self.inner.timeout, grant).await
+        request_token(
+            &self.inner.http,
+            &self.inner.base,
+            self.inner.timeout,
+            grant,
+        )
+        .await
     }
 
     /// A token fresh enough to send: logs in or refreshes proactively under the single-flight lock.
@@ -254,7 +265,9 @@ impl Client {
             .map_err(|e| Error::InvalidRequest(format!("{}: {e}", req.path)))?;
         if let Some(q) = &req.query {
             // GET parameters are one JSON object after `?`, percent-encoded like rawurlencode (§0).
-            url.set_query(Some(&utf8_percent_encode(&q.to_string(), NON_ALPHANUMERIC).to_string()));
+            url.set_query(Some(
+                &utf8_percent_encode(&q.to_string(), NON_ALPHANUMERIC).to_string(),
+            ));
         }
         let mut rb = self
             .inner
@@ -358,7 +371,10 @@ impl Client {
             all.extend(page.items);
             match last {
                 Some(link) if more => {
-                    query.insert("pageAfter".into(), serde_json::to_value(link).expect("link"));
+                    query.insert(
+                        "pageAfter".into(),
+                        serde_json::to_value(link).expect("link"),
+                    );
                 }
                 _ => return Ok(all),
             }

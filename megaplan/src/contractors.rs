@@ -193,14 +193,21 @@ impl Client {
         let page = self
             .call_page::<Contractor>(Request::get("api/v3/contractor", Some(q)))
             .await?;
-        Ok(page.items.into_iter().filter(|c| c.has_phone(phone)).collect())
+        Ok(page
+            .items
+            .into_iter()
+            .filter(|c| c.has_phone(phone))
+            .collect())
     }
 
     /// `GET /api/v3/contractor/possibleDuplicates?{"contactInfo":[phone]}` (§3 Find 2; behaviour inferred).
     pub async fn possible_duplicates_by_phone(&self, phone: &str) -> Result<Vec<Contractor>> {
         let q = json!({"contactInfo": [ContactInfo::phone(phone)]});
-        self.call(Request::get("api/v3/contractor/possibleDuplicates", Some(q)))
-            .await
+        self.call(Request::get(
+            "api/v3/contractor/possibleDuplicates",
+            Some(q),
+        ))
+        .await
     }
 
     /// `GET /api/v3/contractor` with a `CrmFilter` on `responsibles` (§3, MPSDK contractor/list.php).
@@ -222,7 +229,8 @@ impl Client {
     /// `POST /api/v3/contractorHuman` (§3 Create).
     pub async fn create_contractor_human(&self, new: &NewContractorHuman) -> Result<Contractor> {
         let body = typed_body("ContractorHuman", None, new);
-        self.call(Request::post("api/v3/contractorHuman", body)).await
+        self.call(Request::post("api/v3/contractorHuman", body))
+            .await
     }
 
     /// `POST /api/v3/contractorCompany` (§3 Create, company).
@@ -231,7 +239,8 @@ impl Client {
         new: &NewContractorCompany,
     ) -> Result<Contractor> {
         let body = typed_body("ContractorCompany", None, new);
-        self.call(Request::post("api/v3/contractorCompany", body)).await
+        self.call(Request::post("api/v3/contractorCompany", body))
+            .await
     }
 
     /// `POST /api/v3/contractorHuman|contractorCompany/{id}` with only the changed fields and the id (§3 Update).
@@ -242,8 +251,11 @@ impl Client {
         update: &ContractorUpdate,
     ) -> Result<Contractor> {
         let body = typed_body(kind.content_type(), Some(id), update);
-        self.call(Request::post(format!("api/v3/{}/{id}", kind.resource()), body))
-            .await
+        self.call(Request::post(
+            format!("api/v3/{}/{id}", kind.resource()),
+            body,
+        ))
+        .await
     }
 
     /// `GET /api/v3/contractorHuman|contractorCompany/extraFields` (§3 catalogue).

@@ -185,7 +185,11 @@ impl Client {
     }
 
     /// `POST /api/v3/deal/{id}/applyTransition` with the transition verbatim from `possibleTransitions` (§6).
-    pub async fn apply_transition(&self, deal: &Id, transition: &ProgramTransition) -> Result<Deal> {
+    pub async fn apply_transition(
+        &self,
+        deal: &Id,
+        transition: &ProgramTransition,
+    ) -> Result<Deal> {
         let body = serde_json::to_value(transition).expect("serialisable transition");
         self.call(Request::post(
             format!("api/v3/deal/{deal}/applyTransition"),

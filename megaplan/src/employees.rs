@@ -134,7 +134,8 @@ impl Client {
     ) -> Result<CallUserConfig> {
         let body = json!({"contentType": "CallUserConfig", "employee": Link::employee(employee.clone()),
             "internalNumber": internal_number});
-        self.call(Request::post("api/v3/callUserConfig", body)).await
+        self.call(Request::post("api/v3/callUserConfig", body))
+            .await
     }
 
     /// `POST /api/v3/callUserConfig/{id}` edits one setting (§2).

@@ -30,7 +30,10 @@ fn multipart(file_name: &str, mime: &str, content: &[u8]) -> (String, Bytes) {
     b.put_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"files[]\"; filename=\"{safe_name}\"\r\nContent-Type: {mime}\r\n\r\n").as_bytes());
     b.put_slice(content);
     b.put_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), b.freeze())
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        b.freeze(),
+    )
 }
 
 /// A boundary seed from the content and the clock; collisions only matter if the content contains it.
@@ -69,7 +72,10 @@ impl Client {
             link: String,
         }
         let s: Share = self
-            .call(Request::get(format!("api/v3/attache/shareUrl/{file}"), None))
+            .call(Request::get(
+                format!("api/v3/attache/shareUrl/{file}"),
+                None,
+            ))
             .await?;
         Ok(s.link)
     }

@@ -123,7 +123,8 @@ impl Client {
 
     /// `POST /api/v3/todo`: a standalone todo, not attached to a deal (§5).
     pub async fn create_todo(&self, new: &NewTodo) -> Result<Todo> {
-        self.call(Request::post("api/v3/todo", todo_body(new))).await
+        self.call(Request::post("api/v3/todo", todo_body(new)))
+            .await
     }
 
     /// `POST /api/v3/{contractorHuman|contractorCompany|deal|callInfo}/{id}/todos` (§4, §5 Binding).
@@ -143,8 +144,11 @@ impl Client {
         let mut body = changes;
         body.insert("contentType".into(), Value::from("Todo"));
         body.insert("id".into(), Value::from(id.as_str()));
-        self.call(Request::post(format!("api/v3/todo/{id}"), Value::Object(body)))
-            .await
+        self.call(Request::post(
+            format!("api/v3/todo/{id}"),
+            Value::Object(body),
+        ))
+        .await
     }
 
     /// `POST /api/v3/todo/{id}/doAction` with `TodoFinishActionRequest` (§4 "Close it").

@@ -258,9 +258,10 @@ mod tests {
 
     #[test]
     fn datetime_reads_iso_and_space_separated_forms() {
-        let a: DateTime =
-            serde_json::from_value(json!({"contentType":"DateTime","value":"2024-05-01T10:00:00+03:00"}))
-                .unwrap();
+        let a: DateTime = serde_json::from_value(
+            json!({"contentType":"DateTime","value":"2024-05-01T10:00:00+03:00"}),
+        )
+        .unwrap();
         let b: DateTime =
             serde_json::from_value(json!({"contentType":"DateTime","value":"2024-05-01 07:00:00"}))
                 .unwrap();

@@ -1,0 +1,155 @@
+//! What tests and demo mode see of the emulated account, and the knobs they turn.
+
+use serde_json::Value;
+
+use super::Shared;
+use super::faults::Faults;
+use super::store::{StoredFile, WidgetEvent};
+use super::webhooks::Delivery;
+
+/// A handle on the emulator's in-memory state; cheap to clone.
+#[derive(Clone)]
+pub struct EmulatorState {
+    pub(crate) shared: Shared,
+}
+
+impl EmulatorState {
+    /// Fault knobs (5xx, 429, slow answers, corrupt bodies, quirks).
+    pub fn faults(&self) -> Faults {
+        self.shared.faults.clone()
+    }
+
+    /// Every client (ContractorHuman and ContractorCompany), oldest first, as stored.
+    pub fn contractors(&self) -> Vec<Value> {
+        self.shared.store().contractors.values().cloned().collect()
+    }
+
+    pub fn contractor(&self, id: &str) -> Option<Value> {
+        let id = id.parse().ok()?;
+        self.shared.store().contractors.get(&id).cloned()
+    }
+
+    /// Every CallInfo, oldest first.
+    pub fn call_infos(&self) -> Vec<Value> {
+        self.shared.store().call_infos.values().cloned().collect()
+    }
+
+    /// Pop-up events as the telephony widget received them (calling → talking → finished, record links).
+    pub fn widget_events(&self) -> Vec<WidgetEvent> {
+        self.shared.store().widget_events.clone()
+    }
+
+    pub fn todos(&self) -> Vec<Value> {
+        self.shared.store().todos.values().cloned().collect()
+    }
+
+    /// Deals as `GET /deal/{id}` shows them.
+    pub fn deals(&self) -> Vec<Value> {
+        let store = self.shared.store();
+        store
+            .deals
+            .values()
+            .map(|d| super::deals::full_deal(&store, d))
+            .collect()
+    }
+
+    /// Comments with their `subject` link (owner).
+    pub fn comments(&self) -> Vec<Value> {
+        self.shared.store().comments.values().cloned().collect()
+    }
+
+    /// Uploaded files by id.
+    pub fn files(&self) -> Vec<(String, StoredFile)> {
+        self.shared
+            .store()
+            .files
+            .iter()
+            .map(|(id, f)| (id.to_string(), f.clone()))
+            .collect()
+    }
+
+    /// `callUserConfig` entries.
+    pub fn call_user_configs(&self) -> Vec<Value> {
+        self.shared
+            .store()
+            .call_user_configs
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// How many access tokens were ever issued (password + refresh grants): single-flight tests count them.
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.store().tokens.len()
+    }
+
+    /// Every access token now answers 401, like an expired or revoked one (item 1 knob).
+    pub fn expire_all_tokens(&self) {
+        let now = std::time::Instant::now();
+        for t in self.shared.store().tokens.values_mut() {
+            t.expires_at = now;
+        }
+    }
+
+    /// Refresh tokens stop working too, so only a password login helps.
+    pub fn revoke_refresh_tokens(&self) {
+        self.shared.store().refresh_tokens.clear();
+    }
+
+    /// Makes an extra field of clients required (or not), so creates without it get 422.
+    pub fn set_contractor_extra_field_required(&self, name: &str, required: bool) {
+        for f in self.shared.store().contractor_extra_fields.iter_mut() {
+            if f["name"] == name {
+                f["isRequired"] = Value::Bool(required);
+            }
+        }
+    }
+
+    /// A user moves a deal to `state_id` in the UI: the deal changes and a webhook goes out (item 17 trigger).
+    pub fn change_deal_stage(&self, deal_id: &str, state_id: &str) -> Result<Value, String> {
+        let id: u64 = deal_id
+            .parse()
+            .map_err(|_| format!("bad deal id {deal_id}"))?;
+        self.shared
+            .move_deal(id, |t| t["to"]["id"] == state_id)
+            .map_err(|e| e.message)
+    }
+
+    /// A user edits a deal (amount, positions, manager…): `patch` is merged and a webhook goes out.
+    pub fn change_deal(&self, deal_id: &str, patch: Value) -> Result<Value, String> {
+        let id: u64 = deal_id
+            .parse()
+            .map_err(|_| format!("bad deal id {deal_id}"))?;
+        let updated = {
+            let mut store = self.shared.store();
+            let d = store.deals.get_mut(&id).ok_or("no such deal")?;
+            super::wire::merge(d, &patch);
+            let d = d.clone();
+            super::deals::full_deal(&store, &d)
+        };
+        self.shared.emit("on_after_update", "Deal", &updated);
+        Ok(updated)
+    }
+
+    /// A user edits a client: `patch` is merged and a webhook goes out.
+    pub fn change_contractor(&self, id: &str, patch: Value) -> Result<Value, String> {
+        let id: u64 = id.parse().map_err(|_| format!("bad contractor id {id}"))?;
+        let updated = {
+            let mut store = self.shared.store();
+            let c = store.contractors.get_mut(&id).ok_or("no such contractor")?;
+            super::wire::merge(c, &patch);
+            c.clone()
+        };
+        let model = updated["contentType"]
+            .as_str()
+            .unwrap_or("ContractorHuman")
+            .to_string();
+        self.shared.emit("on_after_update", &model, &updated);
+        Ok(updated)
+    }
+
+    /// Webhook events: delivered ones and the pending queue, oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<Delivery> {
+        self.shared.webhooks.deliveries()
+    }
+}
