@@ -4,6 +4,8 @@
 pub mod call_api;
 mod client;
 pub mod data_api;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 pub mod notification;
 pub mod routing;
