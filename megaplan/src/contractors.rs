@@ -187,17 +187,28 @@ fn typed_body(content_type: &str, id: Option<&Id>, fields: impl Serialize) -> Va
 }
 
 impl Client {
-    /// `GET /api/v3/contractor?{"q":phone}` then an exact digit match, since `q` is a fuzzy index (§3 Find 1).
+    /// `GET /api/v3/contractor?{"q":phone}` then an exact digit match, since `q` is a fuzzy index (§3 Find 1);
+    /// when nothing matches, `possibleDuplicates` (§3 Find 2) as a fallback.
     pub async fn find_contractors_by_phone(&self, phone: &str) -> Result<Vec<Contractor>> {
         let q = json!({"q": phone_digits(phone), "limit": 20});
         let page = self
             .call_page::<Contractor>(Request::get("api/v3/contractor", Some(q)))
             .await?;
-        Ok(page
+        let found: Vec<Contractor> = page
             .items
             .into_iter()
             .filter(|c| c.has_phone(phone))
-            .collect())
+            .collect();
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        // The `q` index can be empty on fresh accounts (TS, §3), so ask possibleDuplicates too.
+        match self.possible_duplicates_by_phone(phone).await {
+            Ok(dups) => Ok(dups.into_iter().filter(|c| c.has_phone(phone)).collect()),
+            Err(e) if e.is_transient() => Err(e),
+            // It is only a fallback of inferred behaviour: its refusal means "nothing found".
+            Err(_) => Ok(Vec::new()),
+        }
     }
 
     /// `GET /api/v3/contractor/possibleDuplicates?{"contactInfo":[phone]}` (§3 Find 2; behaviour inferred).

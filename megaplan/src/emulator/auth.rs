@@ -9,9 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::Shared;
 use super::store::TokenRec;
 use super::wire::{ApiError, query_json};
+use super::{Shared, inferred};
 
 /// The OAuth-shaped error, not the envelope (§1 Errors).
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -76,7 +76,7 @@ pub(crate) async fn access_token(State(shared): State<Shared>, req: Request) -> 
         "password" => {
             if get("username") != shared.seed.login || get("password") != shared.seed.password {
                 return oauth_error(
-                    StatusCode::UNAUTHORIZED,
+                    StatusCode::from_u16(inferred::BAD_CREDENTIALS_STATUS).expect("status"),
                     "invalid_grant",
                     "Неверный логин или пароль",
                 );
@@ -84,11 +84,17 @@ pub(crate) async fn access_token(State(shared): State<Shared>, req: Request) -> 
         }
         "refresh_token" => {
             let rt = get("refresh_token");
-            let known = shared.store().refresh_tokens.remove(rt).is_some();
+            let known = {
+                let mut store = shared.store();
+                if inferred::REFRESH_TOKEN_ROTATES {
+                    store.refresh_tokens.remove(rt).is_some()
+                } else {
+                    store.refresh_tokens.contains_key(rt)
+                }
+            };
             if !known {
-                // bshaffer answers 400 invalid_grant for an unknown or used refresh token (§1, inferred).
                 return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                    StatusCode::from_u16(inferred::BAD_REFRESH_STATUS).expect("status"),
                     "invalid_grant",
                     "Invalid refresh token",
                 );

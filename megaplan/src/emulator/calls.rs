@@ -74,6 +74,9 @@ fn recipient(store: &Store, call: &Value) -> Option<String> {
     if call[user]["contentType"] == "Employee" {
         return call[user]["id"].as_str().map(str::to_string);
     }
+    if !super::inferred::WIDGET_RECIPIENT_FROM_EXTENSION {
+        return None;
+    }
     let number = call[phone].as_str()?;
     store.employee_by_extension(number).map(|id| id.to_string())
 }
@@ -206,7 +209,9 @@ pub(crate) async fn history(State(s): State<Shared>, body: Bytes) -> ApiResult {
     for item in items {
         let mut item = item.clone();
         // History is stored as finished whatever the body says (§4 "created or updated in finished state").
-        item["state"] = json!("finished");
+        if super::inferred::HISTORY_FORCES_FINISHED {
+            item["state"] = json!("finished");
+        }
         let existing = item
             .get("providerId")
             .filter(|p| !p.is_null())
@@ -246,7 +251,7 @@ pub(crate) async fn set_contractor(
         .call_infos
         .get_mut(&id)
         .ok_or_else(|| ApiError::not_found("Звонок"))?;
-    let side = if c["type"] == "out" {
+    let side = if super::inferred::SET_CONTRACTOR_SIDE_BY_TYPE && c["type"] == "out" {
         "toUser"
     } else {
         "fromUser"
@@ -322,7 +327,7 @@ pub(crate) async fn call_route(State(s): State<Shared>, RawQuery(q): RawQuery) -
         .collect();
     let (kind, employees) = if responsibles.is_empty() {
         (
-            "all",
+            super::inferred::DEFAULT_ROUTE_TYPE,
             store
                 .default_route
                 .iter()
@@ -334,6 +339,6 @@ pub(crate) async fn call_route(State(s): State<Shared>, RawQuery(q): RawQuery) -
         ("responsible", responsibles)
     };
     ok(
-        json!({"contentType":"CallRoute","type":kind,"timeout":20,"employees":employees,"users":users}),
+        json!({"contentType":"CallRoute","type":kind,"timeout":super::inferred::CALL_ROUTE_TIMEOUT_SECS,"employees":employees,"users":users}),
     )
 }

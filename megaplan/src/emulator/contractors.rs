@@ -194,8 +194,8 @@ fn validate(s: &Shared, body: &Value, creating: bool, kind: &str) -> Result<(), 
         if kind == COMPANY && !name("name") {
             return Err(ApiError::invalid("name", "Поле name обязательно"));
         }
-        // A human needs some name part (inferred; RAML lists no required field).
-        if kind == HUMAN
+        if super::inferred::HUMAN_NEEDS_A_NAME
+            && kind == HUMAN
             && !["firstName", "lastName", "middleName", "name"]
                 .iter()
                 .any(|k| name(k))

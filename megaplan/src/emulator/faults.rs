@@ -62,7 +62,7 @@ impl FaultState {
             windows: HashMap::new(),
             search_index_empty: false,
             contractor_comments_fail: false,
-            todo_update_without_id_creates: true,
+            todo_update_without_id_creates: super::inferred::TODO_UPDATE_WITHOUT_ID_CREATES,
             token_ttl,
         }
     }

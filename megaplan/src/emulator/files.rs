@@ -48,7 +48,11 @@ pub(crate) async fn upload(State(s): State<Shared>, mut mp: Multipart) -> ApiRes
             "Не передан ни один файл (files[])",
         ));
     }
-    ok(Value::Array(out))
+    if super::inferred::FILE_UPLOAD_ANSWERS_ARRAY {
+        ok(Value::Array(out))
+    } else {
+        ok(out.swap_remove(0))
+    }
 }
 
 /// `GET /api/v3/attache/shareUrl/{id}` → `data.link` (§0 Files).

@@ -10,6 +10,7 @@ mod deals;
 mod employees;
 mod faults;
 mod files;
+pub mod inferred;
 mod router;
 mod seed;
 mod state;
@@ -54,7 +55,7 @@ impl Default for EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             seed: Seed::demo(),
-            token_ttl: Duration::from_secs(172_800),
+            token_ttl: inferred::TOKEN_TTL,
             webhook_url: None,
             webhook_retry_delay: Duration::from_secs(1),
             webhook_timeout: Duration::from_secs(20),
@@ -174,6 +175,27 @@ impl Emulator {
     /// Sends the install callback to `preferences_uri` and returns its HTTP status (item 18).
     pub async fn send_install_callback(&self, preferences_uri: url::Url) -> Result<u16, String> {
         webhooks::install_callback(&self.shared, preferences_uri).await
+    }
+
+    /// Demo mode in one call: start, print the account description, serve until `stop` resolves.
+    pub async fn run_until(
+        config: EmulatorConfig,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let emulator = Emulator::start(config)?;
+        println!("{}", emulator.describe());
+        stop.await;
+        emulator.shutdown().await;
+        Ok(())
+    }
+
+    /// The seed description plus where the emulator listens (what the CLI prints).
+    pub fn describe(&self) -> String {
+        format!(
+            "Megaplan emulator listening on {base}\n{seed}  state (not Megaplan, for humans): {base}_emulator/state\n",
+            base = self.base_url(),
+            seed = self.shared.seed.describe()
+        )
     }
 
     /// Stops accepting connections and waits for the server task.

@@ -136,6 +136,8 @@ pub(crate) fn build(shared: Shared) -> Router {
     Router::new()
         .route("/api/v3/auth/access_token", post(auth::access_token))
         .route("/shared/file/{id}", get(files::shared_file))
+        // Not Megaplan: a read-only view of the emulated account for demo mode and debugging.
+        .route("/_emulator/state", get(super::state::snapshot))
         .merge(api)
         .fallback(|| async { not_found().await.into_response() })
         .layer(from_fn_with_state(shared.clone(), faults::layer))

@@ -1,6 +1,7 @@
 //! What tests and demo mode see of the emulated account, and the knobs they turn.
 
-use serde_json::Value;
+use axum::extract::State;
+use serde_json::{Value, json};
 
 use super::Shared;
 use super::faults::Faults;
@@ -152,4 +153,34 @@ impl EmulatorState {
     pub fn webhook_deliveries(&self) -> Vec<Delivery> {
         self.shared.webhooks.deliveries()
     }
+}
+
+/// `GET /_emulator/state`: everything a newcomer wants to see after a simulated call (demo mode).
+pub(crate) async fn snapshot(State(shared): State<Shared>) -> axum::Json<Value> {
+    let state = EmulatorState { shared };
+    let events: Vec<Value> = state
+        .widget_events()
+        .into_iter()
+        .map(|e| {
+            json!({"employeeId":e.employee_id,"callId":e.call_id,"providerId":e.provider_id,
+                "type":e.call_type,"state":e.state,"recordLinks":e.record_links})
+        })
+        .collect();
+    let deliveries: Vec<Value> = state
+        .webhook_deliveries()
+        .into_iter()
+        .map(|d| {
+            json!({"uuid":d.uuid,"event":d.event,"model":d.model,"entityId":d.entity_id,
+                "attempts":d.attempts,"lastStatus":d.last_status,"delivered":d.delivered})
+        })
+        .collect();
+    axum::Json(json!({
+        "contractors": state.contractors(),
+        "callInfos": state.call_infos(),
+        "widgetEvents": events,
+        "todos": state.todos(),
+        "deals": state.deals(),
+        "comments": state.comments(),
+        "webhooks": deliveries,
+    }))
 }

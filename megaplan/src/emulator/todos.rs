@@ -42,7 +42,10 @@ fn validate(s: &Shared, body: &Value, creating: bool) -> Result<(), ApiError> {
     if creating && body["name"].as_str().is_none_or(|n| n.trim().is_empty()) {
         return Err(ApiError::invalid("name", "Поле name обязательно"));
     }
-    if let Some(when) = body.get("when").filter(|w| !w.is_null()) {
+    if let Some(when) = body
+        .get("when")
+        .filter(|w| !w.is_null() && super::inferred::TODO_WHEN_MUST_BE_TYPED)
+    {
         // Only the typed intervals are accepted, as PYSDK's 422 'stdClass' reports show (§5).
         let ct = when["contentType"].as_str().unwrap_or("stdClass");
         let inner = match ct {

@@ -39,7 +39,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"meta":{"status":self.status.as_u16(),
-            "errors":[{"field":self.field,"message":self.message}]},"data":null});
+            "errors":[{"field":self.field,"message":self.message}]},"data":super::inferred::ERROR_DATA});
         let mut resp = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             resp.headers_mut()
@@ -68,7 +68,9 @@ pub fn query_json(raw: Option<&str>) -> Result<Value, ApiError> {
             ApiError::invalid("query", format!("Некорректный JSON в параметрах: {e}"))
         });
     }
-    // `a=b&c=d` is read leniently as string parameters (inferred: v3 documents JSON only).
+    if !super::inferred::PLAIN_QUERY_PARAMS_ACCEPTED {
+        return Err(ApiError::invalid("query", "Ожидается JSON"));
+    }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).unwrap_or_default();
     Ok(Value::Object(
         pairs
@@ -257,8 +259,7 @@ pub fn check_list_params(q: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Upper bound on a page; larger `limit` values are clamped (inferred).
-const MAX_LIMIT: usize = 100;
+use super::inferred::MAX_PAGE_LIMIT as MAX_LIMIT;
 
 /// A page of `items` (sorted by id) per `limit` and `pageAfter`, with `meta.pagination` (item 7).
 pub fn paginate(items: Vec<Value>, q: &Value) -> ApiResult {

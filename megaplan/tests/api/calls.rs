@@ -218,3 +218,18 @@ async fn slow_call_route_hits_a_short_client_timeout() {
     ));
     client.employees().await.expect("only callRoute is slow");
 }
+
+#[tokio::test]
+async fn demo_state_page_shows_the_call_and_its_widget_events() {
+    let (emu, client) = spawn();
+    client.create_call_info(&ring("demo-1")).await.unwrap();
+    let v: serde_json::Value = reqwest::get(emu.base_url().join("_emulator/state").unwrap())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["callInfos"][0]["providerId"], "demo-1");
+    assert_eq!(v["widgetEvents"][0]["employeeId"], "1000002");
+    assert!(emu.describe().contains(emu.base_url().as_str()));
+}

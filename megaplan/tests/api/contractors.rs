@@ -52,16 +52,30 @@ async fn human_is_created_with_phone_responsible_and_extra_field_then_found_by_p
 }
 
 #[tokio::test]
-async fn empty_search_index_finds_nothing_but_possible_duplicates_still_match() {
+async fn empty_search_index_is_bridged_by_possible_duplicates() {
     let (emu, client) = spawn();
     client.create_contractor_human(&ivanov()).await.unwrap();
     emu.state().faults().set_search_index_empty(true);
+    let (_, v) = raw(
+        &emu,
+        "GET",
+        "api/v3/contractor",
+        Some("%7B%22q%22%3A%2279991234567%22%7D"),
+        None,
+    )
+    .await;
     assert!(
-        client
-            .find_contractors_by_phone("+79991234567")
-            .await
-            .unwrap()
-            .is_empty()
+        v["data"].as_array().unwrap().is_empty(),
+        "q finds nothing on an empty index"
+    );
+    let found = client
+        .find_contractors_by_phone("+79991234567")
+        .await
+        .unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "the client falls back to possibleDuplicates"
     );
     let dups = client
         .possible_duplicates_by_phone("8 999 123 45 67")
