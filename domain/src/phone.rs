@@ -52,10 +52,11 @@ impl Phone {
         let only_formatting = trimmed
             .chars()
             .all(|c| c.is_ascii_digit() || " ()-.".contains(c));
-        if only_formatting && !digits.is_empty() {
-            if let Some(p) = valid(&format!("+{digits}"), None) {
-                return Ok(p);
-            }
+        if only_formatting
+            && !digits.is_empty()
+            && let Some(p) = valid(&format!("+{digits}"), None)
+        {
+            return Ok(p);
         }
         Err(PhoneError::Invalid(raw.to_owned()))
     }
