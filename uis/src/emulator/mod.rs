@@ -313,6 +313,11 @@ impl Emulator {
         st.clock_offset += chrono::Duration::from_std(by).unwrap_or_default();
     }
 
+    /// Puts the emulator clock `seconds` away from real time (negative: behind).
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.inner.state().clock_offset = chrono::Duration::seconds(seconds);
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
