@@ -1,5 +1,7 @@
 //! Telephony: `CallInfo` (pop-up, updates, history, client link) and `callRoute` (megaplan-api.md §4, §8, §10).
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -35,8 +37,9 @@ pub enum CallState {
 #[serde(rename_all = "camelCase")]
 pub struct CallInfo {
     pub id: Id,
-    #[serde(default)]
-    pub provider_id: Option<Value>,
+    /// The provider's call id; Megaplan accepts any value, we read strings and numbers (§4).
+    #[serde(default, deserialize_with = "crate::types::opt_string_or_number")]
+    pub provider_id: Option<String>,
     #[serde(default, rename = "type")]
     pub kind: Option<CallType>,
     #[serde(default)]
@@ -182,5 +185,12 @@ impl Client {
     pub async fn call_route(&self, phone: &str) -> Result<CallRoute> {
         let q = json!({"phone": phone});
         self.call(Request::get("api/v3/callRoute", Some(q))).await
+    }
+
+    /// `callRoute` with its own timeout, for the synchronous routing answer to the PBX (§10: ~1–2 s).
+    pub async fn call_route_within(&self, phone: &str, timeout: Duration) -> Result<CallRoute> {
+        let mut req = Request::get("api/v3/callRoute", Some(json!({"phone": phone})));
+        req.timeout = Some(timeout);
+        self.call(req).await
     }
 }

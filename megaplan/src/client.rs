@@ -51,6 +51,8 @@ pub(crate) struct Request {
     pub path: String,
     pub query: Option<Value>,
     pub body: Body,
+    /// Overrides the client's timeout for this call (callRoute must answer fast, §10).
+    pub timeout: Option<Duration>,
 }
 
 pub(crate) enum Body {
@@ -66,6 +68,7 @@ impl Request {
             path: path.into(),
             query,
             body: Body::None,
+            timeout: None,
         }
     }
     pub fn post(path: impl Into<String>, body: Value) -> Self {
@@ -74,6 +77,7 @@ impl Request {
             path: path.into(),
             query: None,
             body: Body::Json(body),
+            timeout: None,
         }
     }
 }
@@ -273,7 +277,7 @@ impl Client {
             .inner
             .http
             .request(req.method.clone(), url)
-            .timeout(self.inner.timeout)
+            .timeout(req.timeout.unwrap_or(self.inner.timeout))
             .bearer_auth(token);
         rb = match &req.body {
             Body::None => rb,
@@ -371,10 +375,15 @@ impl Client {
             all.extend(page.items);
             match last {
                 Some(link) if more => {
-                    query.insert(
-                        "pageAfter".into(),
-                        serde_json::to_value(link).expect("link"),
-                    );
+                    let next = serde_json::to_value(link).expect("link");
+                    // A server that repeats the same page would otherwise loop forever.
+                    if query.get("pageAfter") == Some(&next) {
+                        return Err(Error::Decode {
+                            message: format!("{path}: pagination does not advance past {next}"),
+                            body_excerpt: String::new(),
+                        });
+                    }
+                    query.insert("pageAfter".into(), next);
                 }
                 _ => return Ok(all),
             }

@@ -190,7 +190,7 @@ impl Client {
     /// `GET /api/v3/contractor?{"q":phone}` then an exact digit match, since `q` is a fuzzy index (§3 Find 1);
     /// when nothing matches, `possibleDuplicates` (§3 Find 2) as a fallback.
     pub async fn find_contractors_by_phone(&self, phone: &str) -> Result<Vec<Contractor>> {
-        let q = json!({"q": phone_digits(phone), "limit": 20});
+        let q = json!({"q": phone_digits(phone), "limit": 50});
         let page = self
             .call_page::<Contractor>(Request::get("api/v3/contractor", Some(q)))
             .await?;

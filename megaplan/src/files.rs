@@ -54,6 +54,7 @@ impl Client {
                 content_type,
                 bytes,
             },
+            timeout: None,
         };
         // `files[]` may answer one File or an array of them (inferred): accept both.
         let data: Value = self.call(req).await?;

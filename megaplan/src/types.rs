@@ -55,6 +55,17 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// An optional value Megaplan may send as a string or a number; both are read as a string.
+pub(crate) fn opt_string_or_number<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
 /// A link entity `{"contentType":"Employee","id":"1000003"}` (§0).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {

@@ -112,11 +112,7 @@ impl Store {
 
     /// Ids per resource, counting up like Megaplan's; contractors start past the employees.
     pub fn next_id(&mut self, kind: &'static str) -> u64 {
-        let start = match kind {
-            "contractor" => 1000100,
-            "comment" | "todo" | "deal" | "callInfo" | "file" => 1,
-            _ => 1,
-        };
+        let start = if kind == "contractor" { 1_000_100 } else { 1 };
         let c = self.counters.entry(kind).or_insert(start - 1);
         *c += 1;
         *c

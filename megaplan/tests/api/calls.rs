@@ -217,6 +217,12 @@ async fn slow_call_route_hits_a_short_client_timeout() {
         Error::Timeout
     ));
     client.employees().await.expect("only callRoute is slow");
+    let patient = client_for(&emu, PASSWORD, Duration::from_secs(5));
+    let err = patient
+        .call_route_within("79991234567", Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout), "the per-call timeout wins");
 }
 
 #[tokio::test]
