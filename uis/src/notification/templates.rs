@@ -122,6 +122,7 @@ pub fn params(kind: EventKind) -> &'static [&'static str] {
         EventKind::Recorded => &[
             "call_session_id",
             "direction",
+            "call_source",
             "external_id",
             "virtual_phone_number",
             "contact_phone_number",
