@@ -299,43 +299,7 @@ impl Client {
     /// Sends and returns the decoded `data` plus the raw pagination.
     async fn call_raw(&self, req: Request) -> Result<(Value, Value)> {
         let (status, headers, body) = self.send(&req).await?;
-        let env = match serde_json::from_slice::<Envelope>(&body) {
-            Ok(env) => Some(env),
-            Err(e) if (200..300).contains(&status) => {
-                return Err(Error::decode(format!("envelope: {e}"), &body));
-            }
-            Err(_) => None,
-        };
-        // Some errors come as HTTP 200 with the real status in meta (§0), so meta wins when it says error.
-        let meta_status = env
-            .as_ref()
-            .and_then(|e| e.meta.as_ref())
-            .and_then(|m| m.status)
-            .filter(|s| *s >= 400);
-        let status = meta_status.unwrap_or(status);
-        if (200..300).contains(&status) {
-            let env = env.expect("parsed above");
-            let pagination = env.meta.map(|m| m.pagination).unwrap_or(Value::Null);
-            return Ok((env.data, pagination));
-        }
-        let (field, message) = envelope_error(&body).unwrap_or((None, excerpt(&body)));
-        Err(match status {
-            400 | 422 => Error::Validation { field, message },
-            401 => Error::CredentialsBroken { message },
-            403 => Error::Forbidden { message },
-            404 => Error::NotFound { message },
-            429 => Error::RateLimited {
-                retry_after: retry_after(&headers),
-            },
-            500..=599 => Error::Server {
-                status,
-                body_excerpt: excerpt(&body),
-            },
-            s => Error::UnexpectedStatus {
-                status: s,
-                body_excerpt: excerpt(&body),
-            },
-        })
+        interpret(status, &headers, &body)
     }
 
     /// One entity (or a list read whole) from `data`.
@@ -391,6 +355,46 @@ impl Client {
     }
 }
 
+/// Turns a v3 answer into `(data, pagination)` or a typed error; pure, so any bytes are safe (§0).
+pub(crate) fn interpret(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(Value, Value)> {
+    let env = match serde_json::from_slice::<Envelope>(body) {
+        Ok(env) => Some(env),
+        Err(e) if (200..300).contains(&status) => {
+            return Err(Error::decode(format!("envelope: {e}"), body));
+        }
+        Err(_) => None,
+    };
+    // Some errors come as HTTP 200 with the real status in meta (§0), so meta wins when it says error.
+    let meta_status = env
+        .as_ref()
+        .and_then(|e| e.meta.as_ref())
+        .and_then(|m| m.status)
+        .filter(|s| *s >= 400);
+    let status = meta_status.unwrap_or(status);
+    if let Some(env) = env.filter(|_| (200..300).contains(&status)) {
+        let pagination = env.meta.map(|m| m.pagination).unwrap_or(Value::Null);
+        return Ok((env.data, pagination));
+    }
+    let (field, message) = envelope_error(body).unwrap_or((None, excerpt(body)));
+    Err(match status {
+        400 | 422 => Error::Validation { field, message },
+        401 => Error::CredentialsBroken { message },
+        403 => Error::Forbidden { message },
+        404 => Error::NotFound { message },
+        429 => Error::RateLimited {
+            retry_after: retry_after(headers),
+        },
+        500..=599 => Error::Server {
+            status,
+            body_excerpt: excerpt(body),
+        },
+        s => Error::UnexpectedStatus {
+            status: s,
+            body_excerpt: excerpt(body),
+        },
+    })
+}
+
 /// Entities that can be turned back into a link entity, for `pageAfter`.
 pub(crate) trait HasLink {
     fn link(&self) -> Link;
@@ -426,4 +430,43 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .to_std()
         .ok()
         .or(Some(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn meta_status_inside_http_200_wins() {
+        let body = br#"{"meta":{"status":422,"errors":[{"field":"name","message":"required"}]},"data":null}"#;
+        let err = interpret(200, &HeaderMap::new(), body).unwrap_err();
+        assert!(matches!(err, Error::Validation { field: Some(ref f), .. } if f == "name"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+    }
+
+    proptest! {
+        /// Whatever the server sends, the answer is a value or a typed error, never a panic.
+        #[test]
+        fn any_body_and_status_gives_a_typed_result(status in 100u16..600, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = interpret(status, &HeaderMap::new(), &body);
+        }
+
+        #[test]
+        fn any_5xx_is_a_transient_server_error(status in 500u16..600, body in ".{0,200}") {
+            let err = interpret(status, &HeaderMap::new(), body.as_bytes()).unwrap_err();
+            prop_assert!(err.is_transient());
+        }
+    }
 }

@@ -29,7 +29,7 @@ pub(crate) fn owner_type(resource: &str) -> Option<&'static str> {
 pub(crate) async fn create(s: Shared, resource: &str, id: String, body: Bytes) -> ApiResult {
     let owner = owner_type(resource).ok_or_else(|| ApiError::not_found("Ресурс"))?;
     let owner_id: u64 = id.parse().map_err(|_| ApiError::not_found(owner))?;
-    if !s.store().link_exists(owner, owner_id) {
+    if !s.store().exists(owner, owner_id) {
         return Err(ApiError::not_found(owner));
     }
     if owner.starts_with("Contractor")

@@ -95,7 +95,11 @@ pub(crate) async fn create(State(s): State<Shared>, body: Bytes) -> ApiResult {
     let deal = {
         let mut store = s.store();
         validate_links(&store, &body)?;
-        let program = store.programs[&pid].clone();
+        let program = store
+            .programs
+            .get(&pid)
+            .cloned()
+            .ok_or_else(|| ApiError::invalid("program", format!("Схема {pid} не найдена")))?;
         let entry = program["states"]
             .as_array()
             .and_then(|st| st.iter().find(|x| x["isEntry"] == true))

@@ -122,11 +122,13 @@ impl Store {
         self.employees.contains_key(&id)
     }
 
-    /// Whether a link entity points at something that exists (422 otherwise, inferred).
+    /// Whether a link in a request body is acceptable: it must exist unless that rule is turned off (inferred).
     pub fn link_exists(&self, content_type: &str, id: u64) -> bool {
-        if !super::inferred::UNKNOWN_LINK_IS_422 {
-            return true;
-        }
+        !super::inferred::UNKNOWN_LINK_IS_422 || self.exists(content_type, id)
+    }
+
+    /// Whether an entity exists (owners in paths always must).
+    pub fn exists(&self, content_type: &str, id: u64) -> bool {
         match content_type {
             "Employee" => self.employees.contains_key(&id),
             "ContractorHuman" | "ContractorCompany" => self

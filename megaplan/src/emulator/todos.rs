@@ -151,7 +151,7 @@ pub(crate) async fn create(State(s): State<Shared>, body: Bytes) -> ApiResult {
 pub(crate) async fn create_on(s: Shared, owner_type: &str, id: String, body: Bytes) -> ApiResult {
     let body = body_json(&body)?;
     let owner_id: u64 = id.parse().map_err(|_| ApiError::not_found(owner_type))?;
-    if !s.store().link_exists(owner_type, owner_id) {
+    if !s.store().exists(owner_type, owner_id) {
         return Err(ApiError::not_found(owner_type));
     }
     validate(&s, &body, true)?;
