@@ -44,7 +44,8 @@ fn every_call_event_type_parses_from_its_rendered_template() {
         "notification_time": "2019-12-16 14:40:47.234", "call_session_id": 998677427, "direction": "in",
         "virtual_phone_number": "74993720692", "contact_phone_number": "79508418541", "call_source": "va",
     });
-    let cases: Vec<(EventKind, Value, fn(&uis::notification::Notification))> = vec![
+    type Check = fn(&uis::notification::Notification);
+    let cases: Vec<(EventKind, Value, Check)> = vec![
         (
             EventKind::CallStarted,
             json!({"communication_id": 55}),
