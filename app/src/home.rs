@@ -19,7 +19,10 @@ pub async fn database_status() -> Result<DatabaseInfo, ServerFnError> {
         .fetch_one(&ctx.db)
         .await
         .map_err(|e| ServerFnError::new(format!("database: {e}")))?;
-    Ok(DatabaseInfo { backend: ctx.backend.to_string(), migrations_applied: n })
+    Ok(DatabaseInfo {
+        backend: ctx.backend.to_string(),
+        migrations_applied: n,
+    })
 }
 
 #[component]

@@ -1,8 +1,8 @@
 //! The settings UI, rendered on the server (SSR) and hydrated in the browser.
 //! `#[server]` functions are the only API between a page and the server.
 
-pub mod i18n;
 mod home;
+pub mod i18n;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

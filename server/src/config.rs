@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "uis-megaplan", version, about = "UIS ⇄ Megaplan integration service")]
+#[command(
+    name = "uis-megaplan",
+    version,
+    about = "UIS ⇄ Megaplan integration service"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

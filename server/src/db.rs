@@ -23,7 +23,10 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:// (got {:?})", redact(url))
+            anyhow::bail!(
+                "DATABASE_URL must start with sqlite: or postgres:// (got {:?})",
+                redact(url)
+            )
         }
     }
 
@@ -43,7 +46,10 @@ pub struct Db {
 
 /// The URL of the embedded database inside the data directory.
 pub fn sqlite_url_in(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("uis-megaplan.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("uis-megaplan.db").display()
+    )
 }
 
 impl Db {

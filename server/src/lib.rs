@@ -47,8 +47,12 @@ impl RunningServer {
 
 /// Prepares the data directory and the database, binds the address and starts serving.
 pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create data directory {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
     let url = match &args.database_url {
         Some(url) => url.clone(),
         None => db::sqlite_url_in(&args.data_dir),
@@ -72,5 +76,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
             })
             .await
     });
-    Ok(RunningServer { addr, state, stop, task })
+    Ok(RunningServer {
+        addr,
+        state,
+        stop,
+        task,
+    })
 }

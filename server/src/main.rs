@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::config::{Cli, Command};
+use uis_megaplan::config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -8,8 +8,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => args,
         None => cli.serve,
     };
-    server::telemetry::init(args.log_format);
-    let running = server::start(&args).await?;
+    uis_megaplan::telemetry::init(args.log_format);
+    let running = uis_megaplan::start(&args).await?;
     tracing::info!(url = %running.url(), "uis-megaplan is listening");
     println!("uis-megaplan is listening on {}", running.url());
     shutdown_signal().await;
@@ -24,7 +24,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

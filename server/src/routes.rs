@@ -14,7 +14,10 @@ use crate::AppState;
 
 pub fn router(state: AppState, site_root: &str, addr: SocketAddr) -> Router {
     let options = leptos_options(site_root, addr);
-    let context = ServerContext { db: state.db.pool.clone(), backend: state.db.backend.name() };
+    let context = ServerContext {
+        db: state.db.pool.clone(),
+        backend: state.db.backend.name(),
+    };
     let routes = generate_route_list(App);
 
     Router::new()
@@ -53,7 +56,12 @@ fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
         .site_root(site_root)
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
         .site_addr(addr)
-        .reload_port(std::env::var("LEPTOS_RELOAD_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3001))
+        .reload_port(
+            std::env::var("LEPTOS_RELOAD_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(3001),
+        )
         .env(env)
         .build()
 }

@@ -17,10 +17,11 @@ impl std::fmt::Debug for SecretKey {
 
 impl SecretKey {
     pub fn parse_hex(s: &str) -> anyhow::Result<SecretKey> {
-        let bytes = hex::decode(s.trim()).map_err(|_| anyhow::anyhow!("the secret key must be hex"))?;
-        let arr: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("the secret key must be {} hex characters", KEY_LEN * 2))?;
+        let bytes =
+            hex::decode(s.trim()).map_err(|_| anyhow::anyhow!("the secret key must be hex"))?;
+        let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| {
+            anyhow::anyhow!("the secret key must be {} hex characters", KEY_LEN * 2)
+        })?;
         Ok(SecretKey(arr))
     }
 
@@ -46,7 +47,11 @@ impl SecretKey {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())
 }
 

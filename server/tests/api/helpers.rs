@@ -1,6 +1,6 @@
-use server::config::ServeArgs;
-use server::testing::{TestBackend, TestDb};
-use server::{RunningServer, start};
+use uis_megaplan::config::ServeArgs;
+use uis_megaplan::testing::{TestBackend, TestDb};
+use uis_megaplan::{RunningServer, start};
 
 pub const BACKENDS: [TestBackend; 2] = [TestBackend::Sqlite, TestBackend::Postgres];
 
@@ -22,6 +22,13 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
     let db = TestDb::new(backend).await?;
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let server = start(&args).await.expect("server starts");
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { server, http, _db: db })
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Some(TestApp {
+        server,
+        http,
+        _db: db,
+    })
 }

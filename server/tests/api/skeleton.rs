@@ -5,7 +5,9 @@ use crate::helpers::{BACKENDS, spawn_app};
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_both_databases() {
     for backend in BACKENDS {
-        let Some(app) = spawn_app(backend).await else { continue };
+        let Some(app) = spawn_app(backend).await else {
+            continue;
+        };
         let r = app.http.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{backend:?}");
         let r = app.http.get(app.url("/readyz")).send().await.unwrap();
@@ -17,19 +19,32 @@ async fn healthz_and_readyz_answer_on_both_databases() {
 
 #[tokio::test]
 async fn first_page_is_rendered_on_the_server_with_hydration_scripts() {
-    let app = spawn_app(server::testing::TestBackend::Sqlite).await.unwrap();
+    let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
+        .await
+        .unwrap();
     let r = app.http.get(app.url("/")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(html.contains("Интеграция UIS ⇄ Megaplan"), "Russian title rendered by SSR");
-    assert!(html.contains(r#"data-hydrated="false""#), "not hydrated on the server");
-    assert!(html.contains("/pkg/uis-megaplan.js"), "hydration script linked");
+    assert!(
+        html.contains("Интеграция UIS ⇄ Megaplan"),
+        "Russian title rendered by SSR"
+    );
+    assert!(
+        html.contains(r#"data-hydrated="false""#),
+        "not hydrated on the server"
+    );
+    assert!(
+        html.contains("/pkg/uis-megaplan.js"),
+        "hydration script linked"
+    );
     assert!(html.contains("/pkg/uis-megaplan.css"), "stylesheet linked");
 }
 
 #[tokio::test]
 async fn unknown_page_is_404() {
-    let app = spawn_app(server::testing::TestBackend::Sqlite).await.unwrap();
+    let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
+        .await
+        .unwrap();
     let r = app.http.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
@@ -37,23 +52,33 @@ async fn unknown_page_is_404() {
 #[tokio::test]
 async fn server_function_reads_migrations_from_each_database() {
     for backend in BACKENDS {
-        let Some(app) = spawn_app(backend).await else { continue };
-        let r = app.http.post(app.url("/api/database_status")).send().await.unwrap();
+        let Some(app) = spawn_app(backend).await else {
+            continue;
+        };
+        let r = app
+            .http
+            .post(app.url("/api/database_status"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{backend:?}");
         let status: app::DatabaseInfo = r.json().await.unwrap();
         assert_eq!(status.backend, format!("{backend:?}").to_lowercase());
-        assert_eq!(status.migrations_applied as usize, server::db::MIGRATOR.iter().count());
+        assert_eq!(
+            status.migrations_applied as usize,
+            uis_megaplan::db::MIGRATOR.iter().count()
+        );
     }
 }
 
 #[tokio::test]
 async fn second_start_on_the_same_data_directory_keeps_data_and_key() {
-    let db = server::testing::TestDb::sqlite();
-    let args = server::config::ServeArgs::for_tests(db.data_dir.clone(), None);
-    let first = server::start(&args).await.unwrap();
+    let db = uis_megaplan::testing::TestDb::sqlite();
+    let args = uis_megaplan::config::ServeArgs::for_tests(db.data_dir.clone(), None);
+    let first = uis_megaplan::start(&args).await.unwrap();
     let key = first.state.secret.0;
     first.shutdown().await.unwrap();
-    let second = server::start(&args).await.unwrap();
+    let second = uis_megaplan::start(&args).await.unwrap();
     assert_eq!(second.state.secret.0, key, "the generated key is reused");
     assert!(second.state.db.is_ready().await.is_ok());
     assert!(db.data_dir.join("uis-megaplan.db").exists());
@@ -61,16 +86,23 @@ async fn second_start_on_the_same_data_directory_keeps_data_and_key() {
 
 #[tokio::test]
 async fn graceful_shutdown_stops_accepting_connections() {
-    let app = spawn_app(server::testing::TestBackend::Sqlite).await.unwrap();
+    let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
+        .await
+        .unwrap();
     let url = app.url("/healthz");
     assert_eq!(app.http.get(&url).send().await.unwrap().status(), 200);
     app.server.shutdown().await.unwrap();
-    assert!(reqwest::get(&url).await.is_err(), "port closed after shutdown");
+    assert!(
+        reqwest::get(&url).await.is_err(),
+        "port closed after shutdown"
+    );
 }
 
 #[test]
 fn a_database_url_of_another_kind_is_a_clear_error() {
-    let err = server::db::Backend::of_url("mysql://root:pw@localhost/x").unwrap_err().to_string();
+    let err = uis_megaplan::db::Backend::of_url("mysql://root:pw@localhost/x")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("sqlite: or postgres://"), "{err}");
     assert!(!err.contains("pw"), "password not echoed: {err}");
 }
