@@ -211,7 +211,10 @@ impl CallEvent {
             return t;
         }
         match &self.kind {
-            CallEventKind::Finished(f) => self.at - Duration::seconds(i64::from(f.total_secs)),
+            CallEventKind::Finished(f) => self
+                .at
+                .checked_sub_signed(Duration::seconds(i64::from(f.total_secs)))
+                .unwrap_or(self.at),
             _ => self.at,
         }
     }

@@ -5,4 +5,11 @@
 pub mod call;
 pub mod ids;
 pub mod phone;
+pub mod rules;
 pub mod settings;
+
+pub use call::{CallEvent, CallEventKind, CallOutcome, Direction};
+pub use ids::{CallSessionId, Extension, MegaplanId, UisEmployeeId};
+pub use phone::{Phone, PhoneError, Region};
+pub use rules::{Action, Decision, Known, SkipReason, decide};
+pub use settings::{FieldError, TelephonySettings};
