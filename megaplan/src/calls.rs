@@ -56,7 +56,7 @@ pub struct CallInfo {
     pub time_from: Option<DateTime>,
     #[serde(default)]
     pub time_to: Option<DateTime>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub record_links: Vec<String>,
 }
 
@@ -108,10 +108,10 @@ pub struct CallRoute {
     /// Seconds to wait for the employee.
     #[serde(default)]
     pub timeout: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub employees: Vec<Employee>,
     /// Clients and employees owning the number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub users: Vec<Link>,
 }
 

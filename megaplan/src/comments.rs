@@ -15,7 +15,7 @@ pub struct Comment {
     pub id: Id,
     #[serde(default)]
     pub content: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub attaches: Vec<Link>,
     #[serde(flatten)]
     pub other: Map<String, Value>,

@@ -26,9 +26,9 @@ pub struct Contractor {
     pub middle_name: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub contact_info: Vec<ContactInfo>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub responsibles: Vec<Link>,
     /// Everything else, including `Category…CustomField…` extra fields (§0).
     #[serde(flatten)]

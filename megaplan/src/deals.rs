@@ -17,9 +17,9 @@ pub struct Program {
     pub id: Id,
     #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub states: Vec<ProgramState>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub transitions: Vec<ProgramTransition>,
 }
 
@@ -73,7 +73,7 @@ pub struct Deal {
     pub contractor: Option<Link>,
     #[serde(default)]
     pub price: Option<Money>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub possible_transitions: Vec<ProgramTransition>,
     #[serde(flatten)]
     pub other: Map<String, Value>,

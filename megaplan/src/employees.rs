@@ -20,10 +20,10 @@ pub struct Employee {
     pub last_name: Option<String>,
     #[serde(default)]
     pub position: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub contact_info: Vec<ContactInfo>,
     /// Fired employees have `isWorking:false` and must be skipped (§2).
-    #[serde(default = "yes")]
+    #[serde(default = "yes", deserialize_with = "null_is_yes")]
     pub is_working: bool,
     #[serde(default)]
     pub can_login: Option<bool>,
@@ -31,6 +31,11 @@ pub struct Employee {
 
 fn yes() -> bool {
     true
+}
+
+/// A `null` working flag counts as working: only an explicit `false` means fired.
+fn null_is_yes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
 }
 
 impl Employee {

@@ -44,7 +44,7 @@ pub struct Todo {
     pub category: Option<Link>,
     #[serde(default)]
     pub status: Option<Link>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::types::null_default")]
     pub relations: Vec<Link>,
     #[serde(default)]
     pub time_finished: Option<DateTime>,

@@ -55,6 +55,15 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// `null` read as the type's default, so `"contactInfo": null` does not sink a whole list (defensive).
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// An optional value Megaplan may send as a string or a number; both are read as a string.
 pub(crate) fn opt_string_or_number<'de, D: Deserializer<'de>>(
     d: D,
@@ -193,8 +202,9 @@ impl Money {
 pub struct ContactInfo {
     #[serde(default = "contact_info_content_type")]
     pub content_type: String,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
     pub kind: String,
+    #[serde(default, deserialize_with = "null_default")]
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -277,6 +287,19 @@ mod tests {
             serde_json::from_value(json!({"contentType":"DateTime","value":"2024-05-01 07:00:00"}))
                 .unwrap();
         assert_eq!(a.0, b.0);
+    }
+
+    #[test]
+    fn null_arrays_and_contact_values_do_not_break_decoding() {
+        let c: crate::Contractor =
+            serde_json::from_value(json!({"contentType":"ContractorHuman","id":1,
+            "contactInfo":null,"responsibles":null}))
+            .unwrap();
+        assert!(c.contact_info.is_empty() && c.responsibles.is_empty());
+        let e: crate::Employee = serde_json::from_value(json!({"id":"1","isWorking":null,
+            "contactInfo":[{"contentType":"ContactInfo","type":"phone","value":null}]}))
+        .unwrap();
+        assert!(e.is_working);
     }
 
     #[test]

@@ -207,11 +207,11 @@ async fn call_route_of_an_unknown_number_rings_the_default_group() {
 #[tokio::test]
 async fn slow_call_route_hits_a_short_client_timeout() {
     let (emu, _) = spawn();
-    let client = client_for(&emu, PASSWORD, Duration::from_millis(300));
+    let client = client_for(&emu, PASSWORD, Duration::from_millis(1000));
     client.check_credentials().await.unwrap();
     emu.state()
         .faults()
-        .set_call_route_delay(Duration::from_secs(2));
+        .set_call_route_delay(Duration::from_secs(3));
     assert!(matches!(
         client.call_route("79991234567").await.unwrap_err(),
         Error::Timeout

@@ -113,9 +113,10 @@ async fn malformed_truncated_or_misshapen_json_is_a_decode_error() {
 #[tokio::test]
 async fn slow_answer_is_a_transient_timeout() {
     let (emu, _) = spawn();
-    let client = client_for(&emu, PASSWORD, Duration::from_millis(200));
+    // Generous enough for a loaded CI machine to log in, far below the injected delay.
+    let client = client_for(&emu, PASSWORD, Duration::from_millis(1000));
     client.check_credentials().await.unwrap();
-    emu.state().faults().set_delay(Duration::from_millis(600));
+    emu.state().faults().set_delay(Duration::from_millis(2500));
     let err = client.employees().await.unwrap_err();
     assert!(matches!(err, Error::Timeout), "{err:?}");
     assert!(err.is_transient());
