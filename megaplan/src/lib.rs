@@ -12,6 +12,7 @@ pub mod employees;
 pub mod error;
 pub mod files;
 pub mod todos;
+mod transport;
 pub mod types;
 
 #[cfg(feature = "emulator")]
