@@ -316,3 +316,31 @@ fn only_fields(item: &Value, fields: &[String]) -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plus_is_a_space_and_percent_escapes_are_decoded() {
+        let v = query_json(Some("%7B%22q%22%3A%22a+b%2Bc%22%7D")).unwrap();
+        assert_eq!(v["q"], "a b+c");
+    }
+
+    proptest! {
+        /// Any query string is a JSON object, string parameters or a 422, never a panic.
+        #[test]
+        fn any_query_string_is_handled(raw in ".{0,200}") {
+            let _ = query_json(Some(&raw));
+        }
+
+        /// Any JSON value is either accepted or a typed 422 by the typed-JSON check.
+        #[test]
+        fn any_body_gets_a_verdict(raw in "[\\[\\]{}\":,a-zA-Z0-9 ]{0,120}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+                let _ = check_typed(&v, "");
+            }
+        }
+    }
+}
