@@ -205,6 +205,41 @@ impl CallEvent {
         }
     }
 
+    /// A finished call of `outcome`, for the rule preview (O4: «what would happen for an inbound
+    /// lost call from +7…») and for calls rebuilt from `get.calls_report`.
+    pub fn finished(
+        call_session_id: CallSessionId,
+        outcome: CallOutcome,
+        contact_phone: Option<Phone>,
+        virtual_number: Option<Phone>,
+        started_at: DateTime<Utc>,
+        finished: Finished,
+    ) -> CallEvent {
+        let at = started_at
+            .checked_add_signed(Duration::seconds(i64::from(finished.total_secs)))
+            .unwrap_or(started_at);
+        let mut f = finished;
+        if !outcome.is_talked() {
+            f.talk_secs = 0;
+            f.last_talked = None;
+            f.first_talked = None;
+            f.is_lost = Some(true);
+        } else if f.talk_secs == 0 && f.last_talked.is_none() {
+            f.is_lost = Some(false);
+        }
+        CallEvent {
+            call_session_id,
+            kind: CallEventKind::Finished(f),
+            direction: outcome.direction(),
+            contact_phone,
+            virtual_number,
+            at,
+            started_at: Some(started_at),
+            external_id: None,
+            params: BTreeMap::new(),
+        }
+    }
+
     /// When the call started: `started_at`, else `at − total_secs` for `Finished`, else `at`.
     pub fn call_started_at(&self) -> DateTime<Utc> {
         if let Some(t) = self.started_at {
@@ -299,6 +334,23 @@ mod tests {
         );
         assert_eq!(e.outcome(), None);
         assert_eq!(e.call_started_at(), e.at);
+    }
+
+    #[test]
+    fn preview_event_has_the_asked_outcome() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 11, 0, 0).unwrap();
+        for o in CallOutcome::ALL {
+            let f = Finished {
+                talk_secs: 0,
+                total_secs: 30,
+                ..Finished::default()
+            };
+            let e = CallEvent::finished(CallSessionId(1), o, None, None, start, f);
+            assert_eq!(e.outcome(), Some(o));
+            assert_eq!(e.direction, o.direction());
+            assert_eq!(e.call_started_at(), start);
+            assert_eq!(e.call_ended_at(), Some(start + Duration::seconds(30)));
+        }
     }
 
     #[test]

@@ -127,7 +127,9 @@ pub enum Action {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     },
-    /// Add a record link to the call's `recordLinks`, also after the call finished (T13).
+    /// Add a record link to the call's `recordLinks`, also after the call finished (T13). When
+    /// the call has no `CallInfo` yet (the recording overtook «Завершение звонка»), the executor
+    /// treats it as transient and retries later.
     AttachRecording {
         call_session_id: CallSessionId,
         url: String,
