@@ -520,6 +520,12 @@ async fn control_endpoint_places_a_scripted_call_and_shows_state() {
         .unwrap();
     assert_eq!(sim["flow"], "inbound_lost");
     assert_eq!(sim["sent"].as_array().unwrap().len(), 5);
+    let via_helper =
+        uis::emulator::place_call(&emu.base_url(), &CallScript::outbound(5001, "79995550001"))
+            .await
+            .unwrap();
+    assert_eq!(via_helper.sent.len(), 5);
+    assert!(emu.describe().contains(&format!("{}/v2.0", emu.base_url())));
     let state: Value = http
         .get(format!("{}/_emulator/state", emu.base_url()))
         .send()

@@ -185,9 +185,9 @@ impl DataApiClient {
             let page: Page<T> = self.get(method, &query.clone().page(limit, offset)).await?;
             let got = page.data.len() as u32;
             all.extend(page.data);
-            let total = page.total_items.unwrap_or(0);
             offset += got;
-            if got < limit || u64::from(offset) >= total {
+            // Without total_items, a short page is the only sign of the end.
+            if got < limit || page.total_items.is_some_and(|t| u64::from(offset) >= t) {
                 return Ok(all);
             }
         }

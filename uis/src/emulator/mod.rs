@@ -177,6 +177,26 @@ impl Emulator {
         self.inner.state().virtual_numbers.clone()
     }
 
+    /// What the CLI prints: the seed plus where to reach this emulator.
+    pub fn describe(&self) -> String {
+        let st = self.inner.state();
+        let mut text = st.seed.describe();
+        text.push_str(&format!("  Data API:  {}/v2.0\n", self.inner.base_url));
+        text.push_str(&format!("  Call API:  {}/v4.0\n", self.inner.base_url));
+        let notify = st
+            .notify_base
+            .as_ref()
+            .map_or("(none)".to_string(), |u| format!("{u}/{{event}}"));
+        text.push_str(&format!("  Notifications to: {notify}\n"));
+        let route = st.route_url.as_ref().map_or("(none)", Url::as_str);
+        text.push_str(&format!("  Routing URL: {route}\n"));
+        text.push_str(&format!(
+            "  Place a call: curl -s {}/_emulator/calls -H 'content-type: application/json' -d '{{\"flow\":\"inbound_answered\",\"contact_phone_number\":\"79991112233\"}}'\n",
+            self.inner.base_url
+        ));
+        text
+    }
+
     pub fn set_notify_base(&self, base: Option<Url>) {
         self.inner.state().notify_base = base;
     }
@@ -335,6 +355,24 @@ impl Drop for Emulator {
             let _ = tx.send(());
         }
     }
+}
+
+/// For a CLI subcommand: asks a running emulator (`http://host:port`) to play `script`.
+pub async fn place_call(
+    emulator_url: &str,
+    script: &CallScript,
+) -> Result<Simulation, reqwest::Error> {
+    reqwest::Client::new()
+        .post(format!(
+            "{}/_emulator/calls",
+            emulator_url.trim_end_matches('/')
+        ))
+        .json(script)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
 }
 
 fn router(inner: Arc<Inner>) -> Router {

@@ -169,6 +169,23 @@ pub fn params(kind: EventKind) -> &'static [&'static str] {
     }
 }
 
+/// The URL an admin enters for `kind`: `{base}/hooks/uis/{account_key}/{event}`.
+pub fn notification_url(base: &str, account_key: &str, kind: EventKind) -> String {
+    format!(
+        "{}/hooks/uis/{account_key}/{}",
+        base.trim_end_matches('/'),
+        kind.path_segment()
+    )
+}
+
+/// The interactive call-processing URL: `{base}/hooks/uis/{account_key}/route`.
+pub fn route_url(base: &str, account_key: &str) -> String {
+    format!(
+        "{}/hooks/uis/{account_key}/route",
+        base.trim_end_matches('/')
+    )
+}
+
 /// JSON body template for `kind` (for chats use [`chat_template`]).
 pub fn template(kind: EventKind) -> String {
     json_template(COMMON.iter().chain(params(kind)), None)
@@ -277,6 +294,18 @@ mod tests {
             let v: Value = serde_json::from_str(&body).unwrap();
             assert_eq!(v["chat_event"], e);
         }
+    }
+
+    #[test]
+    fn urls_follow_the_server_contract() {
+        assert_eq!(
+            notification_url("https://x.ru/", "k1", EventKind::TalkFinished),
+            "https://x.ru/hooks/uis/k1/talk_finished"
+        );
+        assert_eq!(
+            route_url("https://x.ru", "k1"),
+            "https://x.ru/hooks/uis/k1/route"
+        );
     }
 
     #[test]
