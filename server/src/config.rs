@@ -23,6 +23,52 @@ pub struct Cli {
 pub enum Command {
     /// Run the integration server (the default).
     Serve(ServeArgs),
+    /// Run an emulator of Megaplan or UIS on its own, to try a client or a script against it over HTTP.
+    Emulate {
+        #[command(subcommand)]
+        which: EmulateCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EmulateCommand {
+    /// Megaplan API v3 with a seeded demo account (its login, password and ids are printed).
+    Megaplan {
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// Where the emulated Megaplan application sends its deal/client/todo events.
+        #[arg(long)]
+        webhook_url: Option<url::Url>,
+    },
+    /// UIS Data API (/v2.0) and Call API (/v4.0) with seeded employees and virtual numbers.
+    Uis {
+        #[arg(long, default_value = "127.0.0.1:8082")]
+        listen: SocketAddr,
+        /// Notification base `{server}/hooks/uis/{account_key}`; each event goes to `/{event}` below it.
+        #[arg(long)]
+        notify_to: Option<url::Url>,
+        /// Interactive call-processing URL (`{server}/hooks/uis/{account_key}/route`).
+        #[arg(long)]
+        route_url: Option<url::Url>,
+    },
+    /// Place a scripted call on a running UIS emulator; prints what the emulator sent.
+    Call {
+        /// The UIS emulator's address.
+        #[arg(long, default_value = "http://127.0.0.1:8082")]
+        emulator: url::Url,
+        /// inbound_answered, inbound_lost, outbound or transfer.
+        #[arg(long, default_value = "inbound_answered")]
+        flow: String,
+        /// The client's number.
+        #[arg(long, default_value = "79991112233")]
+        phone: String,
+        /// UIS employee ids that ring (inbound) or call (outbound); default: all.
+        #[arg(long, value_delimiter = ',')]
+        employees: Vec<i64>,
+        /// Ask the interactive call-processing URL who the personal manager is.
+        #[arg(long)]
+        ask_route: bool,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod db;
+pub mod emulate;
 mod routes;
 pub mod secret;
 pub mod telemetry;
@@ -82,4 +83,24 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
         stop,
         task,
     })
+}
+
+/// Ctrl-C or SIGTERM (what service managers send) both start a graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
 }

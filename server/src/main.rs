@@ -1,11 +1,16 @@
 use clap::Parser;
 use uis_megaplan::config::{Cli, Command};
+use uis_megaplan::shutdown_signal;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Emulate { which }) => {
+            uis_megaplan::telemetry::init(cli.serve.log_format);
+            return uis_megaplan::emulate::run(which).await;
+        }
         None => cli.serve,
     };
     uis_megaplan::telemetry::init(args.log_format);
@@ -15,24 +20,4 @@ async fn main() -> anyhow::Result<()> {
     shutdown_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
     running.shutdown().await
-}
-
-/// Ctrl-C or SIGTERM (what service managers send) both start a graceful shutdown.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
 }
