@@ -36,10 +36,9 @@ impl Error {
             Error::Transport(_) => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Error::Decode { .. } | Error::Url(_) => false,
-            Error::Rpc { mnemonic, .. } => matches!(
-                mnemonic,
-                Mnemonic::LimitExceeded | Mnemonic::InternalError | Mnemonic::AccessTokenInvalid
-            ),
+            Error::Rpc { mnemonic, .. } => {
+                matches!(mnemonic, Mnemonic::LimitExceeded | Mnemonic::InternalError)
+            }
         }
     }
 
@@ -52,11 +51,13 @@ impl Error {
     }
 
     /// Credentials are wrong, blocked or expired: a human must fix the settings.
+    /// (The Call API client already logs in again once after `access_token_invalid`.)
     pub fn is_auth(&self) -> bool {
         matches!(
             self.mnemonic(),
             Some(
-                Mnemonic::AccessTokenExpired
+                Mnemonic::AccessTokenInvalid
+                    | Mnemonic::AccessTokenExpired
                     | Mnemonic::AccessTokenBlocked
                     | Mnemonic::AuthError
                     | Mnemonic::IpNotWhitelisted

@@ -624,3 +624,30 @@ async fn emulator_start_needs_a_runtime_and_binds_the_given_address() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn employees_in_do_not_disturb_are_not_rung() {
+    let rx = Receiver::start().await;
+    let emu = common::emulator(Some(&rx));
+    let data = DataApiClient::new(&emu.data_api_url(), emu.api_key()).unwrap();
+    data.set_employee_status(5001, 3).await.unwrap();
+    let sim = emu
+        .simulate(CallScript::inbound_answered("79991112233"))
+        .await;
+    let parsed: Vec<_> = rx.notifications().iter().map(|r| r.parse()).collect();
+    let rung: Vec<_> = parsed
+        .iter()
+        .filter(|n| n.kind == EventKind::Ringing)
+        .filter_map(|n| n.employee_id)
+        .collect();
+    assert_eq!(rung, vec![5002, 5003]);
+    assert_eq!(sim.report.last_talked_employee_id, Some(5002));
+    // Nobody available: the call is lost without ringing anyone.
+    let only_anna = emu
+        .simulate(CallScript {
+            employee_ids: vec![5001],
+            ..CallScript::inbound_answered("79991112233")
+        })
+        .await;
+    assert_eq!(kinds(&only_anna), ["call_started", "lost", "call_finished"]);
+}

@@ -2,6 +2,7 @@
 //! in-memory account, a call simulator that sends notifications and asks the routing URL, and a
 //! control API (`/_emulator/...`) for the CLI and curl.
 
+mod call_methods;
 mod deliver;
 mod methods;
 mod query;
@@ -11,6 +12,7 @@ pub mod seed;
 pub mod simulator;
 mod state;
 mod text;
+mod timeline;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
