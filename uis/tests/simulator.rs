@@ -651,3 +651,15 @@ async fn employees_in_do_not_disturb_are_not_rung() {
         .await;
     assert_eq!(kinds(&only_anna), ["call_started", "lost", "call_finished"]);
 }
+
+#[tokio::test]
+async fn the_emulator_can_be_shared_and_simulated_from_spawned_tasks() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let emu = std::sync::Arc::new(common::emulator(None));
+    send_sync(&emu);
+    let shared = emu.clone();
+    let sim = tokio::spawn(async move { shared.simulate(CallScript::default()).await })
+        .await
+        .unwrap();
+    assert_eq!(emu.calls()[0].id, sim.call_session_id);
+}
