@@ -691,3 +691,21 @@ async fn base_url_may_be_just_the_host() {
         Err(Error::Url(_))
     ));
 }
+
+#[tokio::test]
+async fn a_slow_uis_times_out_as_a_transient_transport_error() {
+    let emu = common::emulator(None);
+    emu.set_api_delay(Some(Duration::from_millis(500)));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let api = data(&emu).with_http_client(http);
+    let err = api.get_tags().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Transport(_)) && err.is_transient(),
+        "{err}"
+    );
+    emu.set_api_delay(None);
+    api.get_tags().await.unwrap();
+}
