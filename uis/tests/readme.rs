@@ -9,6 +9,7 @@ fn readme() -> String {
 }
 
 #[test]
+/// Regenerate the section with `cargo run -p uis --example print_templates`.
 fn readme_contains_every_cabinet_template() {
     let readme = readme();
     for kind in EventKind::ALL.into_iter().filter(|k| *k != EventKind::Chat) {
@@ -28,24 +29,5 @@ fn readme_contains_every_cabinet_template() {
             "README lacks the {event} chat template:\n{}",
             chat_template(event)
         );
-    }
-}
-
-/// `cargo test -p uis --test readme -- --ignored --nocapture` prints the template section.
-#[test]
-#[ignore]
-fn print_templates() {
-    for kind in EventKind::ALL.into_iter().filter(|k| *k != EventKind::Chat) {
-        println!(
-            "#### {} → `{{base}}/hooks/uis/{{account_key}}/{}`\n",
-            kind.cabinet_label(),
-            kind.path_segment()
-        );
-        println!("```json\n{}\n```\n", template(kind));
-        println!("GET variant: `?{}`\n", query_template(kind));
-    }
-    for event in CHAT_EVENTS {
-        println!("#### Чат: {event} → `{{base}}/hooks/uis/{{account_key}}/chat`\n");
-        println!("```json\n{}\n```\n", chat_template(event));
     }
 }
