@@ -42,8 +42,10 @@ fi
 # Tailwind and wasm-opt (binaryen) from npm; cargo-leptos puts node_modules/.bin on PATH itself.
 if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "npm ci (tailwindcss, binaryen)"
-  npm ci --no-audit --no-fund --loglevel=error
+  step "npm install (tailwindcss, binaryen)"
+  # Not `npm ci`: the registry here lacks Tailwind's macOS/Windows optional binaries, so the lock can
+  # never list them and `npm ci` refuses; `install --no-save` follows the lock and leaves it unchanged.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 if [ ! -d end2end/node_modules/@playwright/test ] \
    || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
