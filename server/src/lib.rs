@@ -3,6 +3,7 @@
 pub mod config;
 pub mod db;
 pub mod emulate;
+pub mod pipeline;
 mod routes;
 pub mod secret;
 pub mod telemetry;
@@ -29,6 +30,8 @@ pub struct AppState {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub state: AppState,
+    /// The event pipeline (inbox writer, worker, schedules).
+    pub pipeline: pipeline::Pipeline,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -42,12 +45,29 @@ impl RunningServer {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.task.await??;
+        self.pipeline
+            .shutdown(std::time::Duration::from_secs(10))
+            .await;
         Ok(())
+    }
+
+    /// Stops at once, as a crash would: no graceful end of requests or jobs (tests of recovery).
+    pub fn kill(self) {
+        self.task.abort();
+        self.pipeline.kill();
     }
 }
 
 /// Prepares the data directory and the database, binds the address and starts serving.
 pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
+    start_with(args, pipeline::PipelineParts::default()).await
+}
+
+/// `start` with the pipeline's knobs and plug-ins (Megaplan connections, rules) given.
+pub async fn start_with(
+    args: &ServeArgs,
+    parts: pipeline::PipelineParts,
+) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create data directory {}: {e}",
@@ -61,13 +81,14 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
     let db = Db::connect(&url).await?;
     tracing::info!(backend = db.backend.name(), url = %db::redact(&url), "database ready");
     let secret = SecretKey::load_or_create(args.secret_key.as_deref(), &args.data_dir)?;
+    let pipeline = pipeline::Pipeline::start(db.clone(), &url, parts).await?;
     let state = AppState { db, secret };
 
     let listener = TcpListener::bind(args.listen_addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen_addr()))?;
     let addr = listener.local_addr()?;
-    let router = routes::router(state.clone(), &args.site_root, addr);
+    let router = routes::router(state.clone(), &args.site_root, addr).merge(pipeline.routes());
 
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
@@ -80,6 +101,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<RunningServer> {
     Ok(RunningServer {
         addr,
         state,
+        pipeline,
         stop,
         task,
     })

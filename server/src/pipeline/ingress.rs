@@ -1,0 +1,391 @@
+//! Ingress: authenticate by the account key in the URL, parse, persist the raw event with its dedupe
+//! key and its job in one transaction, answer 200. Nothing is processed on the request path.
+//!
+//! Writes go through one writer task that commits batches (group commit): each request sends its row
+//! and a oneshot; the writer drains what is waiting, writes rows and jobs in one transaction and
+//! answers every request after COMMIT. One transaction per request would serialise on the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+use uis::notification::EventKind;
+
+use super::store::{EventJob, JobConn, JobStore, in_tx};
+use super::{metrics, now_ms};
+
+/// Larger bodies are refused with 413 (UIS and Megaplan events are a few KiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// How many accepted events one commit holds at most.
+const MAX_BATCH: usize = 512;
+/// How long an account key → account answer is trusted (a revoked key stops working after this).
+const ACCOUNT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// One accepted event, ready for the inbox.
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    pub id: String,
+    pub account_id: String,
+    pub source: &'static str,
+    pub event_type: String,
+    pub dedupe_key: String,
+    pub content_type: Option<String>,
+    pub query: Option<String>,
+    pub body: String,
+    pub received_at: i64,
+}
+
+impl InboxRow {
+    pub fn new(
+        account_id: &str,
+        source: &'static str,
+        event_type: String,
+        dedupe_key: String,
+    ) -> Self {
+        InboxRow {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            account_id: account_id.to_owned(),
+            source,
+            event_type,
+            dedupe_key,
+            content_type: None,
+            query: None,
+            body: String::new(),
+            received_at: now_ms(),
+        }
+    }
+}
+
+/// Whether the inbox took the row or already had its dedupe key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    New,
+    Duplicate,
+}
+
+type Reply = oneshot::Sender<Result<Accepted, String>>;
+
+/// The handle requests use to reach the writer task.
+#[derive(Clone)]
+pub struct Inbox {
+    tx: mpsc::Sender<(InboxRow, Reply)>,
+}
+
+impl Inbox {
+    /// Starts the writer task on `store`.
+    pub fn start(store: JobStore) -> (Inbox, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(8192);
+        let task = tokio::spawn(writer(store, rx));
+        (Inbox { tx }, task)
+    }
+
+    /// Persists the row and its job; returns after COMMIT.
+    pub async fn accept(&self, row: InboxRow) -> Result<Accepted, String> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((row, reply))
+            .await
+            .map_err(|_| "the inbox writer has stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the inbox writer has stopped".to_owned())?
+    }
+}
+
+async fn writer(store: JobStore, mut rx: mpsc::Receiver<(InboxRow, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
+        match write_batch(&store, &rows).await {
+            Ok(outcomes) => {
+                for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, rows = batch.len(), "inbox commit failed");
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
+    content_type, query, body, received_at, status, attempts) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0) \
+    ON CONFLICT (account_id, dedupe_key) DO NOTHING";
+
+/// Inserts rows (a duplicate dedupe key inserts nothing) and one job per new row, in one transaction.
+pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result<Vec<Accepted>> {
+    in_tx!(store, |conn| {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut jobs = Vec::new();
+        for r in rows {
+            let done = sqlx::query(INSERT_INBOX)
+                .bind(&r.id)
+                .bind(&r.account_id)
+                .bind(r.source)
+                .bind(&r.event_type)
+                .bind(&r.dedupe_key)
+                .bind(&r.content_type)
+                .bind(&r.query)
+                .bind(&r.body)
+                .bind(r.received_at)
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() == 1 {
+                outcomes.push(Accepted::New);
+                jobs.push(
+                    EventJob {
+                        event_id: r.id.clone(),
+                    }
+                    .task(None),
+                );
+            } else {
+                outcomes.push(Accepted::Duplicate);
+            }
+        }
+        conn.push_jobs(jobs).await?;
+        Ok::<_, anyhow::Error>(outcomes)
+    })
+}
+
+/// What the ingress handlers share.
+#[derive(Clone)]
+pub struct IngressState {
+    pub pool: AnyPool,
+    pub inbox: Inbox,
+    accounts: Arc<RwLock<HashMap<String, (Option<Account>, Instant)>>>,
+}
+
+impl IngressState {
+    pub fn new(pool: AnyPool, inbox: Inbox) -> Self {
+        IngressState {
+            pool,
+            inbox,
+            accounts: Arc::default(),
+        }
+    }
+
+    /// The account whose webhook key this is; cached briefly (both hits and misses).
+    async fn account(&self, key: &str) -> Result<Option<Account>, sqlx::Error> {
+        if let Some((a, at)) = self.accounts.read().expect("cache").get(key)
+            && at.elapsed() < ACCOUNT_CACHE_TTL
+        {
+            return Ok(a.clone());
+        }
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT id, time_zone FROM accounts WHERE webhook_key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        let account = row.map(|(id, tz)| Account {
+            id,
+            time_zone: tz.parse().unwrap_or(chrono_tz::Europe::Moscow),
+        });
+        let mut cache = self.accounts.write().expect("cache");
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key.to_owned(), (account.clone(), Instant::now()));
+        Ok(account)
+    }
+}
+
+pub fn routes(state: IngressState) -> Router {
+    Router::new()
+        .route(
+            "/hooks/uis/{account_key}/{event}",
+            get(uis_hook).post(uis_hook),
+        )
+        .route("/hooks/megaplan/{account_key}/events", post(megaplan_hook))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The errors of the webhook edge; detail goes to the log, the sender gets a short reason.
+#[derive(Debug)]
+pub enum IngressError {
+    NotFound,
+    BadRequest(String),
+    Unavailable(String),
+}
+
+impl IntoResponse for IngressError {
+    fn into_response(self) -> Response {
+        match self {
+            IngressError::NotFound => (StatusCode::NOT_FOUND, "not found").into_response(),
+            IngressError::BadRequest(why) => (StatusCode::BAD_REQUEST, why).into_response(),
+            IngressError::Unavailable(why) => {
+                tracing::error!(error = %why, "webhook not persisted");
+                (StatusCode::SERVICE_UNAVAILABLE, "try again later").into_response()
+            }
+        }
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> IngressError {
+    IngressError::Unavailable(e.to_string())
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+async fn uis_hook(
+    State(s): State<IngressState>,
+    Path((key, event)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<&'static str, IngressError> {
+    let kind = EventKind::from_path_segment(&event).ok_or(IngressError::NotFound)?;
+    let account = s
+        .account(&key)
+        .await
+        .map_err(unavailable)?
+        .ok_or(IngressError::NotFound)?;
+    let ct = content_type(&headers);
+    let parsed = uis::notification::parse(
+        kind,
+        ct.as_deref(),
+        query.as_deref(),
+        &body,
+        account.time_zone,
+    );
+    let mut row = match parsed {
+        Ok(n) => InboxRow::new(
+            &account.id,
+            "uis",
+            kind.path_segment().to_owned(),
+            n.dedupe_key(),
+        ),
+        Err(e) => {
+            let why = e.to_string();
+            reject(
+                &s,
+                &account,
+                "uis",
+                kind.path_segment(),
+                &why,
+                ct,
+                query,
+                &body,
+            )
+            .await;
+            return Err(IngressError::BadRequest(why));
+        }
+    };
+    row.content_type = ct;
+    row.query = query;
+    row.body = String::from_utf8_lossy(&body).into_owned();
+    accept(&s, row).await
+}
+
+async fn megaplan_hook(
+    State(s): State<IngressState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<&'static str, IngressError> {
+    let account = s
+        .account(&key)
+        .await
+        .map_err(unavailable)?
+        .ok_or(IngressError::NotFound)?;
+    let ct = content_type(&headers);
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body)
+        .map_err(|e| format!("Megaplan event is not JSON: {e}"))
+        .and_then(|v| {
+            let uuid = v["accountInfo"]["uuid"]
+                .as_str()
+                .filter(|u| !u.is_empty())
+                .ok_or("Megaplan event without accountInfo.uuid")?
+                .to_owned();
+            let event = v["event"].as_str().unwrap_or("event");
+            let model = v["accountInfo"]["model"].as_str().unwrap_or("unknown");
+            Ok((uuid, format!("{event}:{model}")))
+        });
+    let (uuid, event_type) = match parsed {
+        Ok(p) => p,
+        Err(why) => {
+            reject(&s, &account, "megaplan", "events", &why, ct, None, &body).await;
+            return Err(IngressError::BadRequest(why));
+        }
+    };
+    let mut row = InboxRow::new(
+        &account.id,
+        "megaplan",
+        event_type,
+        format!("megaplan:{uuid}"),
+    );
+    row.content_type = ct;
+    row.body = String::from_utf8_lossy(&body).into_owned();
+    accept(&s, row).await
+}
+
+async fn accept(s: &IngressState, row: InboxRow) -> Result<&'static str, IngressError> {
+    let (source, event_type) = (row.source, row.event_type.clone());
+    match s.inbox.accept(row).await.map_err(unavailable)? {
+        Accepted::New => {
+            metrics::event_received(source, &event_type);
+            Ok("ok")
+        }
+        Accepted::Duplicate => {
+            metrics::event_duplicate(source, &event_type);
+            Ok("ok (duplicate)")
+        }
+    }
+}
+
+/// Keeps a body we answered 400 for, so the event log can show it; a failure here is only logged.
+#[allow(clippy::too_many_arguments)]
+async fn reject(
+    s: &IngressState,
+    account: &Account,
+    source: &str,
+    event_type: &str,
+    reason: &str,
+    ct: Option<String>,
+    query: Option<String>,
+    body: &[u8],
+) {
+    metrics::event_rejected(source, event_type);
+    let r = sqlx::query(
+        "INSERT INTO rejected_events (id, account_id, source, event_type, reason, content_type, query, body, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(&account.id)
+    .bind(source)
+    .bind(event_type)
+    .bind(reason)
+    .bind(ct)
+    .bind(query)
+    .bind(String::from_utf8_lossy(body).into_owned())
+    .bind(now_ms())
+    .execute(&s.pool)
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "could not keep a rejected event");
+    }
+}

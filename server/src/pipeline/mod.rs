@@ -1,0 +1,338 @@
+//! The durable event pipeline (issue 6): ingress → inbox + job in one transaction → apalis worker →
+//! idempotent actions in Megaplan → trace; retries with backoff, dead letter, replay, metrics.
+
+pub mod connections;
+pub mod executor;
+pub mod ingress;
+pub mod interim_rules;
+pub mod metrics;
+pub mod replay;
+pub mod store;
+pub mod trace;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use apalis::prelude::*;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::task::JoinHandle;
+
+use crate::db::Db;
+use connections::{MegaplanConnections, NoConnections};
+use ingress::{Inbox, IngressState};
+use interim_rules::{InterimRules, Planner};
+use store::{EventJob, JobStore, QUEUE};
+use worker::Worker;
+
+/// Unix milliseconds: every time in the pipeline's tables.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Knobs of the pipeline; tests shorten the times.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Jobs run at once by this process; 0 = accept events but process none here.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs (other servers' events, scheduled retries).
+    pub poll_interval: Duration,
+    /// apalis worker heartbeat; a worker silent for two of them has its jobs re-enqueued.
+    pub heartbeat: Duration,
+    /// How long a claim on an event, a phone or an action holds without its holder finishing.
+    pub lease: Duration,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// Attempts of an event before it becomes dead (dead letter).
+    pub max_attempts: u32,
+    /// Per-request timeout of Megaplan calls.
+    pub megaplan_timeout: Duration,
+    pub trace_retention_days: u32,
+    /// How often old traces are pruned.
+    pub prune_every: Duration,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            concurrency: 8,
+            poll_interval: Duration::from_millis(200),
+            heartbeat: Duration::from_secs(15),
+            lease: Duration::from_secs(120),
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(600),
+            max_attempts: 12,
+            megaplan_timeout: Duration::from_secs(20),
+            trace_retention_days: 30,
+            prune_every: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// Short times for tests: fast polling, quick takeover of a crashed server's work.
+    pub fn for_tests() -> Self {
+        PipelineConfig {
+            concurrency: 8,
+            poll_interval: Duration::from_millis(25),
+            heartbeat: Duration::from_secs(1),
+            lease: Duration::from_secs(2),
+            backoff_base: Duration::from_millis(20),
+            backoff_cap: Duration::from_millis(200),
+            max_attempts: 40,
+            megaplan_timeout: Duration::from_millis(700),
+            trace_retention_days: 30,
+            prune_every: Duration::from_secs(3600),
+        }
+    }
+
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        worker::backoff(self.backoff_base, self.backoff_cap, attempt, retry_after)
+    }
+}
+
+/// What the server plugs into the pipeline.
+#[derive(Clone)]
+pub struct PipelineParts {
+    pub config: PipelineConfig,
+    pub connections: Arc<dyn MegaplanConnections>,
+    pub planner: Arc<dyn Planner>,
+}
+
+impl Default for PipelineParts {
+    fn default() -> Self {
+        PipelineParts {
+            config: PipelineConfig::default(),
+            connections: Arc::new(NoConnections),
+            planner: Arc::new(InterimRules),
+        }
+    }
+}
+
+/// A running pipeline: the inbox writer, the worker and the prune schedule.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub db: Db,
+    pub store: JobStore,
+    pub inbox: Inbox,
+    pub config: PipelineConfig,
+    tasks: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
+    /// The inbox writer; stopped after the HTTP server, which waits for its answers.
+    writer: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    pub async fn start(db: Db, url: &str, parts: PipelineParts) -> anyhow::Result<Pipeline> {
+        let _ = metrics::handle();
+        let store = JobStore::open(url, db.backend).await?;
+        let (inbox, writer) = Inbox::start(store.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let holder = format!(
+            "uis-megaplan-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let mut tasks = Vec::new();
+        if parts.config.concurrency > 0 {
+            let w = Arc::new(Worker::new(
+                db.pool.clone(),
+                store.clone(),
+                parts.config.clone(),
+                parts.connections.clone(),
+                parts.planner.clone(),
+                holder.clone(),
+            ));
+            tasks.push(spawn_worker(
+                &store,
+                &parts.config,
+                w,
+                &holder,
+                stopped.clone(),
+            ));
+        }
+        tasks.push(spawn_pruner(db.clone(), &parts.config, &holder, stopped));
+        Ok(Pipeline {
+            db,
+            store,
+            inbox,
+            config: parts.config,
+            tasks: Arc::new(std::sync::Mutex::new(tasks)),
+            writer: Arc::new(std::sync::Mutex::new(Some(writer))),
+            stop,
+        })
+    }
+
+    /// `/hooks/...` and `/metrics`.
+    pub fn routes(&self) -> Router {
+        let ingress = ingress::routes(IngressState::new(self.db.pool.clone(), self.inbox.clone()));
+        let metrics = Router::new()
+            .route("/metrics", get(render_metrics))
+            .with_state(self.db.clone());
+        ingress.merge(metrics)
+    }
+
+    /// Lets the worker finish the jobs in hand (up to `grace`), then stops it.
+    pub async fn shutdown(&self, grace: Duration) {
+        if let Some(w) = self.writer.lock().expect("writer").take() {
+            w.abort();
+        }
+        let _ = self.stop.send(true);
+        let tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock().expect("tasks"));
+        for t in tasks {
+            let abort = t.abort_handle();
+            if tokio::time::timeout(grace, t).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+
+    /// Stops everything at once, as a crash would: jobs in hand are left to the other servers.
+    pub fn kill(&self) {
+        if let Some(w) = self.writer.lock().expect("writer").take() {
+            w.abort();
+        }
+        for t in self.tasks.lock().expect("tasks").drain(..) {
+            t.abort();
+        }
+    }
+}
+
+fn spawn_worker(
+    store: &JobStore,
+    config: &PipelineConfig,
+    w: Arc<Worker>,
+    name: &str,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let signal = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        Ok::<(), std::io::Error>(())
+    };
+    let concurrency = config.concurrency;
+    let name = name.to_owned();
+    match store {
+        JobStore::Sqlite(pool) => {
+            let cfg = apalis_sqlite::Config::default()
+                .queue(QUEUE)
+                .batch_size(concurrency.max(1))
+                .heartbeat_interval(config.heartbeat)
+                .missed_heartbeats(2);
+            let backend = apalis_sqlite::SqliteStorage::<EventJob>::new(pool)
+                .with_config(cfg)
+                .poll_with_interval(config.poll_interval);
+            let worker = WorkerBuilder::new(name)
+                .backend(backend)
+                .concurrency(concurrency)
+                .data(w)
+                .build(worker::handle);
+            tokio::spawn(async move {
+                if let Err(e) = worker.run_until(signal).await {
+                    tracing::error!(error = %e, "pipeline worker stopped");
+                }
+            })
+        }
+        JobStore::Postgres(pool) => {
+            let cfg = apalis_postgres::Config::default()
+                .queue(QUEUE)
+                .batch_size(concurrency.max(1))
+                .heartbeat_interval(config.heartbeat)
+                .missed_heartbeats(2);
+            let backend = apalis_postgres::PostgresStorage::<EventJob>::new(pool)
+                .with_config(cfg)
+                .poll_with_interval(config.poll_interval);
+            let worker = WorkerBuilder::new(name)
+                .backend(backend)
+                .concurrency(concurrency)
+                .data(w)
+                .build(worker::handle);
+            tokio::spawn(async move {
+                if let Err(e) = worker.run_until(signal).await {
+                    tracing::error!(error = %e, "pipeline worker stopped");
+                }
+            })
+        }
+    }
+}
+
+/// A schedule that ticks every `period` (apalis-cron takes any `Schedule`).
+#[derive(Clone, Debug)]
+pub struct Every(pub Duration);
+
+impl<Tz> apalis_cron::Schedule<Tz> for Every {
+    fn next_tick(&mut self, _tz: &Tz) -> Option<apalis_cron::Tick<Tz>> {
+        let next = SystemTime::now() + self.0;
+        let secs = next
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        Some(apalis_cron::Tick::new(secs))
+    }
+}
+
+#[derive(Clone)]
+struct PruneCtx {
+    db: Db,
+    days: u32,
+}
+
+async fn prune_tick(_tick: apalis_cron::Tick, ctx: Data<PruneCtx>) -> Result<(), BoxDynError> {
+    let n = trace::prune(&ctx.db.pool, ctx.days).await?;
+    if n > 0 {
+        tracing::info!(rows = n, days = ctx.days, "pruned old event traces");
+    }
+    Ok(())
+}
+
+fn spawn_pruner(
+    db: Db,
+    config: &PipelineConfig,
+    name: &str,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let worker = WorkerBuilder::new(format!("{name}-prune"))
+        .backend(apalis_cron::CronScheduler::new(Every(config.prune_every)))
+        .data(PruneCtx {
+            db,
+            days: config.trace_retention_days,
+        })
+        .build(prune_tick);
+    tokio::spawn(async move {
+        let signal = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            Ok::<(), std::io::Error>(())
+        };
+        if let Err(e) = worker.run_until(signal).await {
+            tracing::error!(error = %e, "trace pruning schedule stopped");
+        }
+    })
+}
+
+/// Prometheus text; the queue depth is read from the inbox at scrape time.
+async fn render_metrics(State(db): State<Db>) -> impl IntoResponse {
+    if let Ok((n,)) = sqlx::query_as::<_, (i64,)>(
+        "SELECT COUNT(*) FROM inbox_events WHERE status IN ('queued', 'retrying', 'processing')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    {
+        metrics::queue_depth(n);
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics::handle().render(),
+    )
+}

@@ -1,0 +1,150 @@
+//! The job store: apalis's SQLite or PostgreSQL storage over a concrete pool opened beside the
+//! `AnyPool`, so an inbox row and its job commit in one transaction.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use apalis::prelude::TaskBuilder;
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+
+use crate::db::Backend;
+
+/// The apalis queue (job type) every event job goes to.
+pub const QUEUE: &str = "uis_megaplan.events";
+
+/// apalis keeps its migration history apart from ours, so neither migrator sees the other's versions.
+const APALIS_MIGRATIONS_TABLE: &str = "_apalis_migrations";
+
+/// The job: only the inbox id; the worker reads everything else from the inbox row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventJob {
+    pub event_id: String,
+}
+
+impl EventJob {
+    pub fn task(&self, run_at: Option<SystemTime>) -> apalis::prelude::Task<Vec<u8>> {
+        let bytes = serde_json::to_vec(self).expect("a job serialises");
+        let b = TaskBuilder::new(bytes);
+        match run_at {
+            Some(t) => b.run_at_time(t).build(),
+            None => b.build(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum JobStore {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection that can take jobs inside the caller's transaction.
+pub trait JobConn: Send {
+    fn push_jobs<'a>(
+        &'a mut self,
+        jobs: Vec<apalis::prelude::Task<Vec<u8>>>,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+impl JobConn for SqliteConnection {
+    fn push_jobs<'a>(
+        &'a mut self,
+        jobs: Vec<apalis::prelude::Task<Vec<u8>>>,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            apalis_sqlite::queries::push_tasks(self, QUEUE, &jobs).await?;
+            Ok(())
+        })
+    }
+}
+
+impl JobConn for PgConnection {
+    fn push_jobs<'a>(
+        &'a mut self,
+        jobs: Vec<apalis::prelude::Task<Vec<u8>>>,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            if !jobs.is_empty() {
+                apalis_postgres::queries::push_tasks(self, QUEUE, jobs).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Runs `$body` with `$conn` = `&mut` a concrete connection inside one transaction of `$store`,
+/// committing when it returns `Ok`. The body is expanded once per backend, so the same portable
+/// SQL (`$1` placeholders) binds against `SqliteConnection` and `PgConnection`.
+macro_rules! in_tx {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match $store {
+            $crate::pipeline::store::JobStore::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = {
+                    let $conn: &mut sqlx::SqliteConnection = &mut *tx;
+                    $body
+                };
+                if out.is_ok() {
+                    tx.commit().await?;
+                }
+                out
+            }
+            $crate::pipeline::store::JobStore::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let out = {
+                    let $conn: &mut sqlx::PgConnection = &mut *tx;
+                    $body
+                };
+                if out.is_ok() {
+                    tx.commit().await?;
+                }
+                out
+            }
+        }
+    };
+}
+pub(crate) use in_tx;
+
+impl JobStore {
+    /// Opens a concrete pool on `url` and creates apalis's tables.
+    pub async fn open(url: &str, backend: Backend) -> anyhow::Result<JobStore> {
+        match backend {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .busy_timeout(Duration::from_secs(10))
+                    .synchronous(SqliteSynchronous::Normal)
+                    .create_if_missing(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                let mut m = apalis_sqlite::SqliteStorage::migrations();
+                m.dangerous_set_table_name(APALIS_MIGRATIONS_TABLE);
+                m.run(&pool).await?;
+                Ok(JobStore::Sqlite(pool))
+            }
+            Backend::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                let mut m = apalis_postgres::PostgresStorage::migrations();
+                m.dangerous_set_table_name(APALIS_MIGRATIONS_TABLE);
+                m.run(&pool).await?;
+                Ok(JobStore::Postgres(pool))
+            }
+        }
+    }
+
+    /// Enqueues one job (replay, retry, reconciliation) in its own transaction, with `also` run first.
+    pub async fn push(&self, job: &EventJob, run_at: Option<SystemTime>) -> anyhow::Result<()> {
+        let task = job.task(run_at);
+        in_tx!(self, |conn| conn.push_jobs(vec![task]).await)
+    }
+}

@@ -1,0 +1,430 @@
+//! The worker: takes an event job from apalis, claims the inbox row, decides, executes the actions,
+//! and ends the event as done, retrying (a new job with backoff), failed (permanent) or dead.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use apalis::prelude::{BoxDynError, Data};
+use rand::Rng;
+use sqlx::AnyPool;
+
+use super::connections::MegaplanConnections;
+use super::executor::{ActionError, Executor};
+use super::interim_rules::{Plan, Planner};
+use super::store::{EventJob, JobConn, JobStore, in_tx};
+use super::trace::{self, Step};
+use super::{PipelineConfig, metrics, now_ms};
+
+pub struct Worker {
+    pub pool: AnyPool,
+    pub store: JobStore,
+    pub config: PipelineConfig,
+    pub connections: Arc<dyn MegaplanConnections>,
+    pub planner: Arc<dyn Planner>,
+    pub http: reqwest::Client,
+    /// This process's name in locks and claims.
+    pub holder: String,
+    clients: Mutex<HashMap<String, (String, megaplan::Client)>>,
+}
+
+/// The apalis handler: every outcome of the event is recorded by `process`; an `Err` here means the
+/// database failed, and apalis runs the job again.
+pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynError> {
+    w.process(&job.event_id).await.map_err(|e| {
+        tracing::warn!(error = %e, event_id = %job.event_id, "event job failed; apalis retries it");
+        BoxDynError::from(e.to_string())
+    })
+}
+
+struct Event {
+    account_id: String,
+    source: String,
+    event_type: String,
+    content_type: Option<String>,
+    query: Option<String>,
+    body: String,
+    attempts: i64,
+    time_zone: String,
+}
+
+enum Outcome {
+    Done,
+    Permanent(String),
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl Worker {
+    pub fn new(
+        pool: AnyPool,
+        store: JobStore,
+        config: PipelineConfig,
+        connections: Arc<dyn MegaplanConnections>,
+        planner: Arc<dyn Planner>,
+        holder: String,
+    ) -> Worker {
+        Worker {
+            pool,
+            store,
+            config,
+            connections,
+            planner,
+            http: reqwest::Client::new(),
+            holder,
+            clients: Mutex::default(),
+        }
+    }
+
+    pub async fn process(&self, event_id: &str) -> anyhow::Result<()> {
+        let now = now_ms();
+        let lease = self.config.lease.as_millis() as i64;
+        let claimed = sqlx::query(
+            "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
+             WHERE id = $1 AND (status IN ('queued', 'retrying') OR (status = 'processing' AND locked_until < $3))",
+        )
+        .bind(event_id)
+        .bind(now + lease)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            return self.not_claimed(event_id).await;
+        }
+        let row: Option<(
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            i64,
+            Option<String>,
+        )> = sqlx::query_as(
+            "SELECT e.account_id, e.source, e.event_type, e.content_type, e.query, e.body, \
+                 CAST(e.attempts AS BIGINT), a.time_zone \
+                 FROM inbox_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.id = $1",
+        )
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((account_id, source, event_type, content_type, query, body, attempts, tz)) = row
+        else {
+            return Ok(());
+        };
+        let ev = Event {
+            account_id,
+            source,
+            event_type,
+            content_type,
+            query,
+            body,
+            attempts,
+            time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
+        };
+        let outcome = self.run(event_id, &ev).await?;
+        self.finish(event_id, &ev, outcome).await
+    }
+
+    /// Someone else holds the event, or it is finished. A live holder may still die: a job at the
+    /// end of its lease makes sure the event is looked at again.
+    async fn not_claimed(&self, event_id: &str) -> anyhow::Result<()> {
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT status, locked_until FROM inbox_events WHERE id = $1")
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((status, Some(until))) = row
+            && status == "processing"
+        {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_millis(until.max(0) as u64 + 1000);
+            self.store
+                .push(
+                    &EventJob {
+                        event_id: event_id.to_owned(),
+                    },
+                    Some(at),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn run(&self, event_id: &str, ev: &Event) -> anyhow::Result<Outcome> {
+        let plan = match self.plan(ev) {
+            Ok(p) => p,
+            Err(why) => return Ok(Outcome::Permanent(why)),
+        };
+        let decision = serde_json::to_string(&plan)?;
+        sqlx::query("UPDATE inbox_events SET decision = $2 WHERE id = $1")
+            .bind(event_id)
+            .bind(&decision)
+            .execute(&self.pool)
+            .await?;
+        trace::write(
+            &self.pool,
+            &ev.account_id,
+            event_id,
+            Step {
+                step: "decision",
+                detail: Some(decision),
+                ..Step::default()
+            },
+        )
+        .await;
+        if plan.actions.is_empty() {
+            return Ok(Outcome::Done);
+        }
+        let mp = match self.megaplan(&ev.account_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Ok(Outcome::Permanent(
+                    "no Megaplan credential is set for this account".into(),
+                ));
+            }
+            Err(e) => {
+                return Ok(Outcome::Transient {
+                    message: e,
+                    retry_after: None,
+                });
+            }
+        };
+        let holder = format!("{}:{event_id}", self.holder);
+        let mut exec = Executor::new(
+            &self.pool,
+            &ev.account_id,
+            event_id,
+            &mp,
+            &self.http,
+            &holder,
+            self.config.lease,
+        );
+        for action in &plan.actions {
+            let started = Instant::now();
+            let result = exec.run(action).await;
+            let took = started.elapsed();
+            let name = action_name(action);
+            metrics::action_latency(name, took);
+            let (status, created_ids) = match &result {
+                Ok(d) => (
+                    d.how.to_owned(),
+                    d.megaplan
+                        .as_ref()
+                        .map(|l| format!("{}:{}", l.content_type, l.id)),
+                ),
+                Err(e) => (e.message().to_owned(), None),
+            };
+            trace::write(
+                &self.pool,
+                &ev.account_id,
+                event_id,
+                Step {
+                    step: "action",
+                    action_key: Some(action.idempotency_key()),
+                    request: Some(action.describe()),
+                    status: Some(status),
+                    created_ids,
+                    duration_ms: Some(took.as_millis() as i64),
+                    detail: None,
+                },
+            )
+            .await;
+            match result {
+                Ok(_) => {}
+                Err(ActionError::Permanent(m)) => return Ok(Outcome::Permanent(m)),
+                Err(ActionError::Transient {
+                    message,
+                    retry_after,
+                }) => {
+                    return Ok(Outcome::Transient {
+                        message,
+                        retry_after,
+                    });
+                }
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn plan(&self, ev: &Event) -> Result<Plan, String> {
+        match ev.source.as_str() {
+            "uis" | "reconcile" => {
+                let kind = uis::notification::EventKind::from_path_segment(&ev.event_type)
+                    .ok_or_else(|| format!("unknown UIS event {}", ev.event_type))?;
+                let tz = ev.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+                let n = uis::notification::parse(
+                    kind,
+                    ev.content_type.as_deref(),
+                    ev.query.as_deref(),
+                    ev.body.as_bytes(),
+                    tz,
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(self.planner.plan(&n))
+            }
+            _ => Ok(Plan::skip(
+                "Megaplan application events are recorded; rules for them come with deals",
+            )),
+        }
+    }
+
+    async fn finish(&self, event_id: &str, ev: &Event, outcome: Outcome) -> anyhow::Result<()> {
+        let now = now_ms();
+        let (source, ty) = (ev.source.as_str(), ev.event_type.as_str());
+        match outcome {
+            Outcome::Done => {
+                sqlx::query(
+                    "UPDATE inbox_events SET status = 'done', processed_at = $2, last_error = NULL, \
+                     locked_until = NULL, next_attempt_at = NULL WHERE id = $1",
+                )
+                .bind(event_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                metrics::event_processed(source, ty);
+                self.step(ev, event_id, "done", None).await;
+            }
+            Outcome::Permanent(why) => {
+                self.end(event_id, "failed", &why).await?;
+                metrics::event_failed(source, ty, "failed");
+                self.step(ev, event_id, "failed", Some(why)).await;
+            }
+            Outcome::Transient {
+                message,
+                retry_after,
+            } if ev.attempts >= i64::from(self.config.max_attempts) => {
+                let why = format!(
+                    "gave up after {} attempts; last error: {message}",
+                    ev.attempts
+                );
+                let _ = retry_after;
+                self.end(event_id, "dead", &why).await?;
+                metrics::event_failed(source, ty, "dead");
+                self.step(ev, event_id, "dead", Some(why)).await;
+            }
+            Outcome::Transient {
+                message,
+                retry_after,
+            } => {
+                let delay = self.config.backoff(ev.attempts as u32, retry_after);
+                let at = SystemTime::now() + delay;
+                let next = now + delay.as_millis() as i64;
+                let job = EventJob {
+                    event_id: event_id.to_owned(),
+                }
+                .task(Some(at));
+                in_tx!(&self.store, |conn| {
+                    sqlx::query(
+                        "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $2, last_error = $3, \
+                         locked_until = NULL WHERE id = $1",
+                    )
+                    .bind(event_id)
+                    .bind(next)
+                    .bind(&message)
+                    .execute(&mut *conn)
+                    .await?;
+                    conn.push_jobs(vec![job]).await
+                })?;
+                metrics::event_failed(source, ty, "retry");
+                self.step(
+                    ev,
+                    event_id,
+                    "retry",
+                    Some(format!(
+                        "attempt {}: {message}; next in {delay:?}",
+                        ev.attempts
+                    )),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn end(&self, event_id: &str, status: &str, why: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
+             locked_until = NULL, next_attempt_at = NULL WHERE id = $1",
+        )
+        .bind(event_id)
+        .bind(status)
+        .bind(now_ms())
+        .bind(why)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn step(&self, ev: &Event, event_id: &str, step: &str, detail: Option<String>) {
+        trace::write(
+            &self.pool,
+            &ev.account_id,
+            event_id,
+            Step {
+                step,
+                detail,
+                ..Step::default()
+            },
+        )
+        .await;
+    }
+
+    /// One client per account, kept so its token is reused; rebuilt when the credential changes.
+    async fn megaplan(&self, account_id: &str) -> Result<Option<megaplan::Client>, String> {
+        let Some(c) = self.connections.connection(account_id).await? else {
+            return Ok(None);
+        };
+        let fingerprint = format!("{}\n{}\n{}", c.base_url, c.login, c.password);
+        let mut clients = self.clients.lock().expect("clients");
+        if let Some((f, client)) = clients.get(account_id)
+            && *f == fingerprint
+        {
+            return Ok(Some(client.clone()));
+        }
+        let client = megaplan::Client::with_http(
+            self.http.clone(),
+            c.base_url,
+            megaplan::Credentials {
+                login: c.login,
+                password: c.password,
+            },
+            self.config.megaplan_timeout,
+        );
+        clients.insert(account_id.to_owned(), (fingerprint, client.clone()));
+        Ok(Some(client))
+    }
+}
+
+fn action_name(a: &domain::rules::Action) -> &'static str {
+    use domain::rules::Action::*;
+    match a {
+        EnsureClient { .. } => "ensure_client",
+        UpdateClientExtraFields { .. } => "update_client_extra_fields",
+        SetClientResponsible { .. } => "set_client_responsible",
+        ShowCallCard { .. } => "show_call_card",
+        UpdateCallCard { .. } => "update_call_card",
+        LogCall { .. } => "log_call",
+        AttachRecording { .. } => "attach_recording",
+        CreateCommunication { .. } => "create_communication",
+        CreateTodo { .. } => "create_todo",
+        CreateDeal { .. } => "create_deal",
+    }
+}
+
+/// Exponential backoff with equal jitter, never shorter than the server's Retry-After.
+pub fn backoff(
+    base: Duration,
+    cap: Duration,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let d = exp.min(cap);
+    let half = d / 2;
+    let jitter = rand::rng().random_range(0..=half.as_millis().max(1) as u64);
+    let d = half + Duration::from_millis(jitter);
+    d.max(retry_after.unwrap_or_default())
+}
