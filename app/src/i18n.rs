@@ -1,6 +1,11 @@
 //! Russian first (the users are Russian-speaking admins), English switchable.
+//! The choice lives in a cookie, so the server renders the page in it and hydration agrees.
 
 use leptos::prelude::*;
+
+use crate::api::{ErrorCode, Section};
+
+pub const COOKIE: &str = "uis_megaplan_lang";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
@@ -19,6 +24,52 @@ pub struct Texts {
     pub migrations: &'static str,
     pub not_found: &'static str,
     pub error: &'static str,
+    // Sign-in
+    pub sign_in_title: &'static str,
+    pub account: &'static str,
+    pub login: &'static str,
+    pub password: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub signed_in_as: &'static str,
+    // Account connection (seed: "Подключение учетной записи")
+    pub connection: &'static str,
+    pub megaplan_auth: &'static str,
+    pub saved_credentials: &'static str,
+    pub no_credentials: &'static str,
+    pub use_these: &'static str,
+    pub in_use: &'static str,
+    pub status_working: &'static str,
+    pub status_broken: &'static str,
+    pub add_credentials: &'static str,
+    pub cred_name: &'static str,
+    pub domain: &'static str,
+    pub domain_hint: &'static str,
+    pub checking_megaplan: &'static str,
+    pub credentials_saved: &'static str,
+    pub choose_credentials_first: &'static str,
+    pub uis_access: &'static str,
+    pub data_api_key: &'static str,
+    pub call_api_login: &'static str,
+    pub call_api_password: &'static str,
+    pub uis_saved_as: &'static str,
+    pub secret_kept: &'static str,
+    pub save: &'static str,
+    pub saving: &'static str,
+    pub saved: &'static str,
+    // Integration settings
+    pub integration_settings: &'static str,
+    pub active: &'static str,
+    pub section_json: &'static str,
+    pub section_hint: &'static str,
+    pub webhooks: &'static str,
+    pub webhooks_hint: &'static str,
+    pub uis_notifications: &'static str,
+    pub megaplan_events: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub unsaved: &'static str,
+    pub status_box: &'static str,
 }
 
 const RU: Texts = Texts {
@@ -31,6 +82,49 @@ const RU: Texts = Texts {
     migrations: "Применено миграций",
     not_found: "Страница не найдена",
     error: "Ошибка",
+    sign_in_title: "Вход в настройки интеграции",
+    account: "Учетная запись",
+    login: "Логин",
+    password: "Пароль",
+    sign_in: "Войти",
+    sign_out: "Выйти",
+    signed_in_as: "Вы вошли как",
+    connection: "Подключение учетной записи",
+    megaplan_auth: "Авторизация в Megaplan",
+    saved_credentials: "Сохраненные учетные данные",
+    no_credentials: "Учетных данных пока нет — добавьте их ниже.",
+    use_these: "Выбрать",
+    in_use: "Используются",
+    status_working: "работают",
+    status_broken: "не работают",
+    add_credentials: "Добавить учетные данные",
+    cred_name: "Название",
+    domain: "Домен Megaplan",
+    domain_hint: "В формате https://mp361546.megaplan.ru",
+    checking_megaplan: "Проверяем в Megaplan…",
+    credentials_saved: "Учетные данные проверены и сохранены.",
+    choose_credentials_first: "Параметры интеграции появятся после выбора работающих учетных данных Megaplan.",
+    uis_access: "Доступ к UIS",
+    data_api_key: "Ключ Data API",
+    call_api_login: "Логин Call API",
+    call_api_password: "Пароль Call API",
+    uis_saved_as: "Сохранено, логин Call API",
+    secret_kept: "Пароли и ключи хранятся зашифрованными и больше не показываются.",
+    save: "Сохранить",
+    saving: "Сохраняем…",
+    saved: "Сохранено",
+    integration_settings: "Параметры интеграции",
+    active: "Активно",
+    section_json: "Настройки раздела (JSON)",
+    section_hint: "Подробная форма раздела появится здесь; пока настройки задаются объектом JSON.",
+    webhooks: "Адреса для уведомлений",
+    webhooks_hint: "Укажите эти адреса в ЛК UIS (уведомления) и в приложении Megaplan.",
+    uis_notifications: "Уведомления UIS",
+    megaplan_events: "События Megaplan",
+    copy: "Копировать",
+    copied: "Скопировано",
+    unsaved: "Есть несохраненные изменения.",
+    status_box: "Состояние сервера",
 };
 
 const EN: Texts = Texts {
@@ -43,6 +137,49 @@ const EN: Texts = Texts {
     migrations: "Migrations applied",
     not_found: "Page not found",
     error: "Error",
+    sign_in_title: "Sign in to the integration settings",
+    account: "Account",
+    login: "Login",
+    password: "Password",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    signed_in_as: "Signed in as",
+    connection: "Account connection",
+    megaplan_auth: "Megaplan authorization",
+    saved_credentials: "Saved credentials",
+    no_credentials: "No credentials yet — add them below.",
+    use_these: "Use",
+    in_use: "In use",
+    status_working: "working",
+    status_broken: "broken",
+    add_credentials: "Add credentials",
+    cred_name: "Name",
+    domain: "Megaplan domain",
+    domain_hint: "Like https://mp361546.megaplan.ru",
+    checking_megaplan: "Checking with Megaplan…",
+    credentials_saved: "The credentials were checked and saved.",
+    choose_credentials_first: "The integration settings appear once working Megaplan credentials are chosen.",
+    uis_access: "UIS access",
+    data_api_key: "Data API key",
+    call_api_login: "Call API login",
+    call_api_password: "Call API password",
+    uis_saved_as: "Saved, Call API login",
+    secret_kept: "Passwords and keys are stored encrypted and never shown again.",
+    save: "Save",
+    saving: "Saving…",
+    saved: "Saved",
+    integration_settings: "Integration settings",
+    active: "Active",
+    section_json: "Section settings (JSON)",
+    section_hint: "The section's full form will be here; for now its settings are a JSON object.",
+    webhooks: "Webhook addresses",
+    webhooks_hint: "Enter these in the UIS cabinet (notifications) and in the Megaplan application.",
+    uis_notifications: "UIS notifications",
+    megaplan_events: "Megaplan events",
+    copy: "Copy",
+    copied: "Copied",
+    unsaved: "There are unsaved changes.",
+    status_box: "Server status",
 };
 
 impl Lang {
@@ -52,16 +189,175 @@ impl Lang {
             Lang::En => &EN,
         }
     }
+
     pub fn other(self) -> Lang {
         match self {
             Lang::Ru => Lang::En,
             Lang::En => Lang::Ru,
         }
     }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim() {
+            "ru" => Some(Lang::Ru),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language named by a `Cookie:` header, Russian when there is none.
+    pub fn from_cookie_header(header: &str) -> Lang {
+        header
+            .split(';')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .and_then(|(_, v)| Lang::parse(v))
+            .unwrap_or(Lang::Ru)
+    }
+
+    pub fn section_title(self, s: Section) -> &'static str {
+        match (self, s) {
+            (Lang::Ru, Section::Telephony) => "Подключение телефонии",
+            (Lang::Ru, Section::Text) => "Подключение текстовых коммуникаций",
+            (Lang::Ru, Section::Deals) => "Сделки",
+            (Lang::En, Section::Telephony) => "Telephony",
+            (Lang::En, Section::Text) => "Text communications",
+            (Lang::En, Section::Deals) => "Deals",
+        }
+    }
+
+    /// The message shown next to a field; Megaplan's and UIS's own words are kept as they came.
+    pub fn error_text(self, code: ErrorCode, detail: Option<&str>) -> String {
+        let d = detail.unwrap_or("");
+        let ru = self == Lang::Ru;
+        match code {
+            ErrorCode::Required => pick(ru, "Заполните поле", "Required").into(),
+            ErrorCode::TooLong => pick(ru, "Слишком длинное значение", "Too long").into(),
+            ErrorCode::WrongCredentials => pick(
+                ru,
+                "Неверная учетная запись, логин или пароль",
+                "Wrong account, login or password",
+            )
+            .into(),
+            ErrorCode::TooManyAttempts => {
+                if ru {
+                    format!("Слишком много попыток входа. Повторите через {d} с.")
+                } else {
+                    format!("Too many sign-in attempts. Try again in {d} s.")
+                }
+            }
+            ErrorCode::DomainFormat => pick(
+                ru,
+                "Домен должен быть вида https://mp361546.megaplan.ru",
+                "The domain must look like https://mp361546.megaplan.ru",
+            )
+            .into(),
+            ErrorCode::DomainNotAllowed => pick(
+                ru,
+                "Разрешены только домены *.megaplan.ru",
+                "Only *.megaplan.ru domains are allowed",
+            )
+            .into(),
+            ErrorCode::MegaplanRejected => {
+                if ru {
+                    format!("Megaplan отклонил учетные данные: {d}")
+                } else {
+                    format!("Megaplan rejected the credentials: {d}")
+                }
+            }
+            ErrorCode::MegaplanUnreachable => {
+                if ru {
+                    format!("Не удалось связаться с Megaplan: {d}")
+                } else {
+                    format!("Could not reach Megaplan: {d}")
+                }
+            }
+            ErrorCode::NameTaken => pick(
+                ru,
+                "Учетные данные с таким названием уже есть",
+                "Credentials with this name already exist",
+            )
+            .into(),
+            ErrorCode::UnknownCredentials => {
+                pick(ru, "Таких учетных данных нет", "No such credentials").into()
+            }
+            ErrorCode::UisRejected => {
+                if ru {
+                    format!("UIS отклонил доступ: {d}")
+                } else {
+                    format!("UIS refused: {d}")
+                }
+            }
+            ErrorCode::UisUnreachable => {
+                if ru {
+                    format!("Не удалось связаться с UIS: {d}")
+                } else {
+                    format!("Could not reach UIS: {d}")
+                }
+            }
+            ErrorCode::InvalidJson => {
+                if ru {
+                    format!("Это не JSON: {d}")
+                } else {
+                    format!("Not JSON: {d}")
+                }
+            }
+            ErrorCode::NotAnObject => pick(
+                ru,
+                "Нужен объект JSON: {…}",
+                "A JSON object is needed: {…}",
+            )
+            .into(),
+            ErrorCode::InvalidSetting => d.to_string(),
+        }
+    }
+}
+
+fn pick(ru: bool, a: &'static str, b: &'static str) -> &'static str {
+    if ru { a } else { b }
+}
+
+/// The `Set-Cookie` value that remembers a language for a year.
+pub fn cookie_for(lang: Lang) -> String {
+    format!(
+        "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    )
+}
+
+/// The language this page is rendered in: from the request's cookie on the server, from the
+/// `<html lang>` the server wrote when hydrating, so both sides agree.
+pub fn initial_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::COOKIE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(Lang::from_cookie_header)
+            })
+            .unwrap_or(Lang::Ru)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|l| Lang::parse(&l))
+            .unwrap_or(Lang::Ru)
+    }
 }
 
 pub fn provide_lang() {
-    provide_context(RwSignal::new(Lang::Ru));
+    provide_context(RwSignal::new(initial_lang()));
 }
 
 pub fn use_lang() -> RwSignal<Lang> {
@@ -72,4 +368,16 @@ pub fn use_lang() -> RwSignal<Lang> {
 pub fn use_text() -> impl Fn() -> &'static Texts + Copy {
     let lang = use_lang();
     move || lang.get().texts()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_picks_the_language_and_russian_is_the_default() {
+        assert_eq!(Lang::from_cookie_header("a=b; uis_megaplan_lang=en"), Lang::En);
+        assert_eq!(Lang::from_cookie_header("uis_megaplan_lang=xx"), Lang::Ru);
+        assert_eq!(Lang::from_cookie_header(""), Lang::Ru);
+    }
 }

@@ -1,35 +1,31 @@
 //! The settings UI, rendered on the server (SSR) and hydrated in the browser.
-//! `#[server]` functions are the only API between a page and the server.
+//! `#[server]` functions (in `api`) are the only API between a page and the server.
 
-mod home;
+pub mod api;
+mod components;
 pub mod i18n;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
-pub use home::{DatabaseInfo, DatabaseStatus, database_status};
+pub use api::{DatabaseInfo, DatabaseStatus, database_status};
 
-/// Server-side state that `#[server]` functions read from the Leptos context.
-#[cfg(feature = "ssr")]
-pub mod ssr {
-    /// What the server provides to every server function.
-    #[derive(Clone)]
-    pub struct ServerContext {
-        pub db: sqlx::AnyPool,
-        /// "sqlite" or "postgres": shown on the status page, decides SQL dialect where it differs.
-        pub backend: &'static str,
-    }
-}
+/// Where a request without a session is sent; the only page open to everyone.
+pub const SIGN_IN_PATH: &str = "/sign-in";
 
 /// The HTML document around the app; only ever rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = i18n::initial_lang();
     view! {
         <!DOCTYPE html>
-        <html lang="ru">
+        <html lang=lang.code()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -48,12 +44,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     i18n::provide_lang();
+    // Pages to come (event log O1/O2, health O3, rule preview O4, demo) get their <Route> here;
+    // the server's guard already requires a session for every path but the sign-in page.
     view! {
         <Stylesheet id="leptos" href="/pkg/uis-megaplan.css" />
         <Title text="UIS ⇄ Megaplan" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=StaticSegment("") view=home::HomePage />
+                <Route
+                    path=StaticSegment("")
+                    view=pages::settings::SettingsPage
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
             </Routes>
         </Router>
     }

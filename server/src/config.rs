@@ -23,6 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the integration server (the default).
     Serve(ServeArgs),
+    /// Manage the admin users who sign in to the settings page.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
     /// Run an emulator of Megaplan or UIS on its own, to try a client or a script against it over HTTP.
     Emulate {
         #[command(subcommand)]
@@ -71,6 +76,34 @@ pub enum EmulateCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an admin user of an account (the account too, if it does not exist yet).
+    Create {
+        /// The account (one UIS client) the admin belongs to.
+        #[arg(long)]
+        account: String,
+        /// The admin's login on the sign-in page.
+        #[arg(long)]
+        login: String,
+        /// Read the password from the first line of standard input (it never appears in argv).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Where the database lies (the same options as the server's).
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+}
+
+/// The database options alone, for subcommands that only touch the database.
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    #[arg(long, env = "UIS_MEGAPLAN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Address to listen on [default: $LEPTOS_SITE_ADDR or 127.0.0.1:3000].
@@ -92,6 +125,36 @@ pub struct ServeArgs {
     /// Where the built site (`pkg/` with wasm, js, css) lies [default: $LEPTOS_SITE_ROOT or target/site].
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// The address UIS and Megaplan reach this server at (webhook URLs are built from it)
+    /// [default: http://<listen address>].
+    #[arg(long, env = "UIS_MEGAPLAN_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// Hosts besides `*.megaplan.ru` that Megaplan credentials may point at (`host:port`, comma-separated;
+    /// plain http is allowed for them). Keeps the server from being pointed at internal addresses.
+    #[arg(
+        long = "megaplan-allow-host",
+        env = "UIS_MEGAPLAN_MEGAPLAN_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub megaplan_allow_hosts: Vec<String>,
+    /// UIS Data API endpoint that saved API keys are checked against.
+    #[arg(
+        long,
+        env = "UIS_MEGAPLAN_UIS_DATA_API_URL",
+        default_value = "https://dataapi.uiscom.ru/v2.0"
+    )]
+    pub uis_data_api_url: String,
+    /// UIS Call API endpoint that saved logins are checked against.
+    #[arg(
+        long,
+        env = "UIS_MEGAPLAN_UIS_CALL_API_URL",
+        default_value = "https://callapi.uiscom.ru/v4.0"
+    )]
+    pub uis_call_api_url: String,
+    /// Test hook for the browser tests: start in-process emulators and seed an account (never in production).
+    #[arg(long, env = "UIS_MEGAPLAN_E2E", hide = true, action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub e2e: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +179,11 @@ impl ServeArgs {
             log_format: LogFormat::Text,
             secret_key: None,
             site_root: "target/site".into(),
+            public_url: None,
+            megaplan_allow_hosts: Vec::new(),
+            uis_data_api_url: "https://dataapi.uiscom.ru/v2.0".into(),
+            uis_call_api_url: "https://callapi.uiscom.ru/v4.0".into(),
+            e2e: false,
         }
     }
 }

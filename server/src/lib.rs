@@ -1,10 +1,14 @@
 //! The uis-megaplan server: wires configuration, database, HTTP routes and the UI together.
 
+pub mod accounts;
+pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod emulate;
 pub mod pipeline;
 mod routes;
+pub use routes::ui_paths;
 pub mod secret;
 pub mod telemetry;
 pub mod testing;
@@ -32,6 +36,8 @@ pub struct RunningServer {
     pub state: AppState,
     /// The event pipeline (inbox writer, worker, schedules).
     pub pipeline: pipeline::Pipeline,
+    /// Sign-in, sessions, credentials and settings (and the e2e emulators when asked for).
+    pub settings: accounts::settings_app::SettingsApp,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -48,6 +54,7 @@ impl RunningServer {
         self.pipeline
             .shutdown(std::time::Duration::from_secs(10))
             .await;
+        self.settings.shutdown().await;
         Ok(())
     }
 
@@ -88,11 +95,19 @@ pub async fn start_with(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen_addr()))?;
     let addr = listener.local_addr()?;
-    let router = routes::router(state.clone(), &args.site_root, addr).merge(pipeline.routes());
+    let settings =
+        accounts::settings_app::SettingsApp::start(args, &state.db.pool, &state.secret, addr).await?;
+    let router = routes::router(state.clone(), &args.site_root, addr, settings.services())
+        .merge(pipeline.routes());
+    // Every route, the pipeline's too, is behind the session guard (public paths: auth::guard).
+    let router = settings.wrap(router);
 
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })
@@ -102,6 +117,7 @@ pub async fn start_with(
         addr,
         state,
         pipeline,
+        settings,
         stop,
         task,
     })

@@ -7,6 +7,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Admin { action }) => {
+            uis_megaplan::telemetry::init(cli.serve.log_format);
+            return uis_megaplan::auth::run_cli(action).await;
+        }
         Some(Command::Emulate { which }) => {
             uis_megaplan::telemetry::init(cli.serve.log_format);
             return uis_megaplan::emulate::run(which).await;

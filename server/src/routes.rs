@@ -1,6 +1,7 @@
 //! The HTTP surface: health probes, the Leptos pages and server functions, static files.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::{App, shell, ssr::ServerContext};
 use axum::Router;
@@ -12,11 +13,17 @@ use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 
-pub fn router(state: AppState, site_root: &str, addr: SocketAddr) -> Router {
+pub fn router(
+    state: AppState,
+    site_root: &str,
+    addr: SocketAddr,
+    services: Arc<dyn app::ssr::Services>,
+) -> Router {
     let options = leptos_options(site_root, addr);
     let context = ServerContext {
         db: state.db.pool.clone(),
         backend: state.db.backend.name(),
+        services,
     };
     let routes = generate_route_list(App);
 
@@ -64,4 +71,16 @@ fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
         )
         .env(env)
         .build()
+}
+
+/// Every page path of the UI and every server function path: what the guard must cover (tests).
+pub fn ui_paths() -> (Vec<String>, Vec<(String, String)>) {
+    let pages = generate_route_list(App)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    let functions = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_string(), method.to_string()))
+        .collect();
+    (pages, functions)
 }

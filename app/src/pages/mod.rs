@@ -1,0 +1,5 @@
+//! One module per page. Places kept for the pages that come next: the event log (O1, replay O2),
+//! health (O3) and rule preview (O4) each get a module here and a `<Route>` in `App`.
+
+pub mod settings;
+pub mod sign_in;
