@@ -2,3 +2,5 @@
 
 mod helpers;
 mod skeleton;
+mod pipeline;
+mod pipeline_support;
