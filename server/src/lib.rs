@@ -96,7 +96,8 @@ pub async fn start_with(
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen_addr()))?;
     let addr = listener.local_addr()?;
     let settings =
-        accounts::settings_app::SettingsApp::start(args, &state.db.pool, &state.secret, addr).await?;
+        accounts::settings_app::SettingsApp::start(args, &state.db.pool, &state.secret, addr)
+            .await?;
     let router = routes::router(state.clone(), &args.site_root, addr, settings.services())
         .merge(pipeline.routes());
     // Every route, the pipeline's too, is behind the session guard (public paths: auth::guard).
@@ -108,10 +109,10 @@ pub async fn start_with(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
     });
     Ok(RunningServer {
         addr,

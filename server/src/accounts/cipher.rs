@@ -79,7 +79,15 @@ mod tests {
         assert!(s.starts_with("v1:") && !s.contains("secret"));
         assert_eq!(c.open("megaplan_password:1", &s).unwrap(), "secret");
         assert!(c.open("megaplan_password:2", &s).is_err(), "another row");
-        assert!(Cipher::new(&SecretKey([8; 32])).open("megaplan_password:1", &s).is_err());
-        assert_ne!(s, c.seal("megaplan_password:1", "secret").unwrap(), "fresh nonce");
+        assert!(
+            Cipher::new(&SecretKey([8; 32]))
+                .open("megaplan_password:1", &s)
+                .is_err()
+        );
+        assert_ne!(
+            s,
+            c.seal("megaplan_password:1", "secret").unwrap(),
+            "fresh nonce"
+        );
     }
 }

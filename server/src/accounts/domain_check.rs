@@ -17,7 +17,10 @@ pub fn megaplan_base(input: &str, allow_hosts: &[String]) -> Result<url::Url, Er
     {
         return Err(ErrorCode::DomainFormat);
     }
-    let host = url.host_str().ok_or(ErrorCode::DomainFormat)?.to_ascii_lowercase();
+    let host = url
+        .host_str()
+        .ok_or(ErrorCode::DomainFormat)?
+        .to_ascii_lowercase();
     let port = url.port_or_known_default().unwrap_or(0);
     let allowed = allow_hosts.iter().any(|entry| {
         let entry = entry.trim().to_ascii_lowercase();
@@ -35,10 +38,7 @@ pub fn megaplan_base(input: &str, allow_hosts: &[String]) -> Result<url::Url, Er
     let Some(name) = host.strip_suffix(".megaplan.ru") else {
         return Err(ErrorCode::DomainNotAllowed);
     };
-    let good_name = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let good_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !good_name || port != 443 {
         return Err(ErrorCode::DomainNotAllowed);
     }
@@ -60,29 +60,53 @@ mod tests {
 
     #[test]
     fn megaplan_domains_pass() {
-        assert_eq!(check("https://mp361546.megaplan.ru").unwrap(), "https://mp361546.megaplan.ru");
-        assert_eq!(check(" https://MP1.megaplan.ru/ ").unwrap(), "https://mp1.megaplan.ru");
+        assert_eq!(
+            check("https://mp361546.megaplan.ru").unwrap(),
+            "https://mp361546.megaplan.ru"
+        );
+        assert_eq!(
+            check(" https://MP1.megaplan.ru/ ").unwrap(),
+            "https://mp1.megaplan.ru"
+        );
     }
 
     #[test]
     fn other_hosts_and_shapes_are_refused() {
         use ErrorCode::*;
-        assert_eq!(check("http://mp1.megaplan.ru"), Err(DomainFormat), "plain http");
+        assert_eq!(
+            check("http://mp1.megaplan.ru"),
+            Err(DomainFormat),
+            "plain http"
+        );
         assert_eq!(check("mp1.megaplan.ru"), Err(DomainFormat), "no scheme");
-        assert_eq!(check("https://mp1.megaplan.ru/api"), Err(DomainFormat), "a path");
+        assert_eq!(
+            check("https://mp1.megaplan.ru/api"),
+            Err(DomainFormat),
+            "a path"
+        );
         assert_eq!(check("https://u:p@mp1.megaplan.ru"), Err(DomainFormat));
         assert_eq!(check("https://169.254.169.254"), Err(DomainNotAllowed));
         assert_eq!(check("https://localhost"), Err(DomainNotAllowed));
         assert_eq!(check("https://megaplan.ru.evil.com"), Err(DomainNotAllowed));
         assert_eq!(check("https://a.b.megaplan.ru"), Err(DomainNotAllowed));
         assert_eq!(check("https://mp1.megaplan.ru:8443"), Err(DomainNotAllowed));
-        assert_eq!(check("http://127.0.0.1:8082"), Err(DomainFormat), "not the allowed port");
+        assert_eq!(
+            check("http://127.0.0.1:8082"),
+            Err(DomainFormat),
+            "not the allowed port"
+        );
         assert_eq!(check("ftp://mp1.megaplan.ru"), Err(DomainFormat));
     }
 
     #[test]
     fn allow_listed_hosts_pass_over_http() {
-        assert_eq!(check("http://127.0.0.1:8081").unwrap(), "http://127.0.0.1:8081");
-        assert_eq!(check("http://127.0.0.1:8081/").unwrap(), "http://127.0.0.1:8081");
+        assert_eq!(
+            check("http://127.0.0.1:8081").unwrap(),
+            "http://127.0.0.1:8081"
+        );
+        assert_eq!(
+            check("http://127.0.0.1:8081/").unwrap(),
+            "http://127.0.0.1:8081"
+        );
     }
 }

@@ -42,14 +42,12 @@ pub async fn ensure_account(db: &AnyPool, name: &str) -> anyhow::Result<String> 
     let id = uuid::Uuid::new_v4().to_string();
     let mut key = [0u8; 24];
     rand::rng().fill_bytes(&mut key);
-    sqlx::query(
-        "INSERT INTO accounts (id, name, webhook_key, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&id)
-    .bind(name)
-    .bind(hex::encode(key))
-    .bind(now_ms())
-    .execute(db)
-    .await?;
+    sqlx::query("INSERT INTO accounts (id, name, webhook_key, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&id)
+        .bind(name)
+        .bind(hex::encode(key))
+        .bind(now_ms())
+        .execute(db)
+        .await?;
     Ok(id)
 }

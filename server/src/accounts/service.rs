@@ -71,7 +71,11 @@ impl SettingsService {
         password: String,
     ) -> anyhow::Result<SignInAnswer> {
         let mut errors = Vec::new();
-        for (field, value) in [("account", &account), ("login", &login), ("password", &password)] {
+        for (field, value) in [
+            ("account", &account),
+            ("login", &login),
+            ("password", &password),
+        ] {
             if value.trim().is_empty() {
                 errors.push(FieldError::new(field, ErrorCode::Required));
             }
@@ -153,14 +157,16 @@ impl SettingsService {
             login: user.login.clone(),
             credentials: credentials
                 .into_iter()
-                .map(|(id, name, login, domain, status, checked_at)| CredentialView {
-                    id,
-                    name,
-                    login,
-                    domain,
-                    status,
-                    checked_at,
-                })
+                .map(
+                    |(id, name, login, domain, status, checked_at)| CredentialView {
+                        id,
+                        name,
+                        login,
+                        domain,
+                        status,
+                        checked_at,
+                    },
+                )
                 .collect(),
             selected: selected.map(|s| s.0),
             uis: uis.map(|(call_api_login, checked_at)| UisAccessView {
@@ -256,7 +262,9 @@ impl SettingsService {
         .await;
         if let Err(e) = inserted {
             // Two admins adding the same name at once: the unique index is the last word.
-            if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation())
+            {
                 return Ok(FormOutcome::Invalid(vec![FieldError::new(
                     "name",
                     ErrorCode::NameTaken,
@@ -267,7 +275,11 @@ impl SettingsService {
         // Just added to be used: the seed shows the integration settings right after adding.
         select(&mut tx, &user.account_id, &id, now).await?;
         tx.commit().await?;
-        tracing::info!(account = user.account_name, name, "Megaplan credentials added");
+        tracing::info!(
+            account = user.account_name,
+            name,
+            "Megaplan credentials added"
+        );
         Ok(FormOutcome::Saved)
     }
 
@@ -323,7 +335,10 @@ impl SettingsService {
         .with_http_client(self.http.clone())
         .with_retry(no_retry);
         if let Err(e) = call.login().await {
-            return Ok(FormOutcome::Invalid(vec![uis_error("call_api_password", e)]));
+            return Ok(FormOutcome::Invalid(vec![uis_error(
+                "call_api_password",
+                e,
+            )]));
         }
         let _ = call.logout().await;
 
@@ -425,7 +440,9 @@ fn megaplan_error(e: megaplan::Error) -> FieldError {
 
 fn uis_error(field: &str, e: uis::Error) -> FieldError {
     match &e {
-        uis::Error::Rpc { message, mnemonic, .. } if !e.is_transient() => FieldError::with_detail(
+        uis::Error::Rpc {
+            message, mnemonic, ..
+        } if !e.is_transient() => FieldError::with_detail(
             field,
             ErrorCode::UisRejected,
             format!("{message} ({mnemonic})"),
@@ -487,7 +504,11 @@ impl Services for SettingsService {
     }
 
     fn overview(&self, user: CurrentUser) -> BoxFuture<'_, ServiceResult<Overview>> {
-        Box::pin(async move { self.do_overview(user).await.map_err(fail("reading the settings")) })
+        Box::pin(async move {
+            self.do_overview(user)
+                .await
+                .map_err(fail("reading the settings"))
+        })
     }
 
     fn add_megaplan_credentials(

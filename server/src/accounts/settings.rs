@@ -33,10 +33,16 @@ mod tests {
 
     #[test]
     fn an_object_is_kept_and_anything_else_is_refused_on_the_settings_field() {
-        assert_eq!(validate(Section::Telephony, " ").unwrap(), serde_json::json!({}));
+        assert_eq!(
+            validate(Section::Telephony, " ").unwrap(),
+            serde_json::json!({})
+        );
         assert!(validate(Section::Deals, r#"{"a":1}"#).is_ok());
         let e = validate(Section::Text, "{oops").unwrap_err();
-        assert_eq!((e[0].field.as_str(), e[0].code), ("settings", ErrorCode::InvalidJson));
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("settings", ErrorCode::InvalidJson)
+        );
         let e = validate(Section::Text, "[1]").unwrap_err();
         assert_eq!(e[0].code, ErrorCode::NotAnObject);
     }

@@ -131,13 +131,25 @@ mod tests {
     #[test]
     fn origin_must_match_the_host_or_the_public_url() {
         let public = "https://int.example.ru";
-        let ok = headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "http://127.0.0.1:3000")]);
+        let ok = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://127.0.0.1:3000"),
+        ]);
         assert!(same_origin(&ok, public));
-        let evil = headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "http://evil.example")]);
+        let evil = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://evil.example"),
+        ]);
         assert!(!same_origin(&evil, public));
-        let proxied = headers(&[(header::HOST, "10.0.0.5:3000"), (header::ORIGIN, "https://int.example.ru")]);
+        let proxied = headers(&[
+            (header::HOST, "10.0.0.5:3000"),
+            (header::ORIGIN, "https://int.example.ru"),
+        ]);
         assert!(same_origin(&proxied, public));
-        let referer = headers(&[(header::HOST, "a:1"), (header::REFERER, "http://a:1/settings")]);
+        let referer = headers(&[
+            (header::HOST, "a:1"),
+            (header::REFERER, "http://a:1/settings"),
+        ]);
         assert!(same_origin(&referer, public));
         let none = headers(&[(header::HOST, "a:1")]);
         assert!(!same_origin(&none, public), "no Origin and no Referer");
@@ -147,10 +159,22 @@ mod tests {
 
     #[test]
     fn only_sign_in_health_assets_and_hooks_are_public() {
-        for p in ["/sign-in", "/api/sign_in", "/healthz", "/pkg/x.js", "/hooks/uis/k/call_started"] {
+        for p in [
+            "/sign-in",
+            "/api/sign_in",
+            "/healthz",
+            "/pkg/x.js",
+            "/hooks/uis/k/call_started",
+        ] {
             assert!(is_public(p), "{p}");
         }
-        for p in ["/", "/api/overview", "/settings", "/sign-in/x", "/api/sign_out"] {
+        for p in [
+            "/",
+            "/api/overview",
+            "/settings",
+            "/sign-in/x",
+            "/api/sign_out",
+        ] {
             assert!(!is_public(p), "{p}");
         }
     }

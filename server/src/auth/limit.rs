@@ -57,8 +57,15 @@ mod tests {
             assert!(l.attempt(ip, "acc", "admin").is_ok());
         }
         let wait = l.attempt(ip, "acc", "ADMIN ").unwrap_err();
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(6), "{wait:?}");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
         assert!(l.attempt(ip, "acc", "other").is_ok(), "another login");
-        assert!(l.attempt(Some(IpAddr::from([10, 0, 0, 2])), "acc", "admin").is_ok(), "another address");
+        assert!(
+            l.attempt(Some(IpAddr::from([10, 0, 0, 2])), "acc", "admin")
+                .is_ok(),
+            "another address"
+        );
     }
 }

@@ -55,13 +55,15 @@ pub async fn lookup(db: &AnyPool, token: &str) -> anyhow::Result<Option<CurrentU
     .bind(now_ms())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(account_id, account_name, user_id, login)| CurrentUser {
-        account_id,
-        account_name,
-        user_id,
-        login,
-        session: token_hash,
-    }))
+    Ok(
+        row.map(|(account_id, account_name, user_id, login)| CurrentUser {
+            account_id,
+            account_name,
+            user_id,
+            login,
+            session: token_hash,
+        }),
+    )
 }
 
 pub async fn delete(db: &AnyPool, token_hash: &str) -> anyhow::Result<()> {

@@ -1,6 +1,9 @@
 //! Integration tests: the real server on 127.0.0.1:0, a fresh database per test, real HTTP.
 
+mod auth;
+mod credentials;
 mod helpers;
-mod skeleton;
 mod pipeline;
 mod pipeline_support;
+mod signed_in;
+mod skeleton;

@@ -22,7 +22,8 @@ async fn first_page_is_rendered_on_the_server_with_hydration_scripts() {
     let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
         .await
         .unwrap();
-    let r = app.http.get(app.url("/")).send().await.unwrap();
+    let session = crate::signed_in::admin_session(&app).await;
+    let r = session.get("/").await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(
@@ -45,7 +46,8 @@ async fn unknown_page_is_404() {
     let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
         .await
         .unwrap();
-    let r = app.http.get(app.url("/no-such-page")).send().await.unwrap();
+    let session = crate::signed_in::admin_session(&app).await;
+    let r = session.get("/no-such-page").await;
     assert_eq!(r.status(), 404);
 }
 
@@ -55,12 +57,8 @@ async fn server_function_reads_migrations_from_each_database() {
         let Some(app) = spawn_app(backend).await else {
             continue;
         };
-        let r = app
-            .http
-            .post(app.url("/api/database_status"))
-            .send()
-            .await
-            .unwrap();
+        let session = crate::signed_in::admin_session(&app).await;
+        let r = session.post("/api/database_status", &[]).await;
         assert_eq!(r.status(), 200, "{backend:?}");
         let status: app::DatabaseInfo = r.json().await.unwrap();
         assert_eq!(status.backend, format!("{backend:?}").to_lowercase());
