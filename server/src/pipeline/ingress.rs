@@ -166,12 +166,15 @@ pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result
     })
 }
 
+/// Webhook key → the account (or none) and when that was read.
+type AccountCache = HashMap<String, (Option<Account>, Instant)>;
+
 /// What the ingress handlers share.
 #[derive(Clone)]
 pub struct IngressState {
     pub pool: AnyPool,
     pub inbox: Inbox,
-    accounts: Arc<RwLock<HashMap<String, (Option<Account>, Instant)>>>,
+    accounts: Arc<RwLock<AccountCache>>,
 }
 
 impl IngressState {

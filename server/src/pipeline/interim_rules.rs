@@ -2,6 +2,7 @@
 //! end to end before `domain::rules::decide` is wired in (the telephony issue replaces this module):
 //! - «Потерянный звонок» → find or create the client by phone, then a «Перезвонить» todo;
 //! - «Завершение звонка» → find or create the client by phone, then the call in Megaplan's history.
+//!
 //! Everything else is recorded and not acted on.
 
 use chrono::{DateTime, Duration, Utc};

