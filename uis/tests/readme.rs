@@ -1,7 +1,7 @@
 //! uis/README.md carries the exact templates an admin pastes; keep it in sync with the code.
 
 use uis::notification::EventKind;
-use uis::notification::templates::{CHAT_EVENTS, chat_template, query_template, template};
+use uis::notification::templates::{CHAT_EVENTS, chat_template, template};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
