@@ -155,6 +155,9 @@ pub struct ServeArgs {
     #[arg(long, env = "UIS_MEGAPLAN_E2E", hide = true, action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
     pub e2e: bool,
+    /// Days the event log keeps each event's trace (payload, decision, actions), then prunes it.
+    #[arg(long, env = "UIS_MEGAPLAN_TRACE_RETENTION_DAYS", default_value_t = 30)]
+    pub trace_retention_days: u32,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +187,7 @@ impl ServeArgs {
             uis_data_api_url: "https://dataapi.uiscom.ru/v2.0".into(),
             uis_call_api_url: "https://callapi.uiscom.ru/v4.0".into(),
             e2e: false,
+            trace_retention_days: 30,
         }
     }
 }

@@ -88,7 +88,9 @@ pub async fn start_with(
     let db = Db::connect(&url).await?;
     tracing::info!(backend = db.backend.name(), url = %db::redact(&url), "database ready");
     let secret = SecretKey::load_or_create(args.secret_key.as_deref(), &args.data_dir)?;
-    let pipeline = pipeline::Pipeline::start(db.clone(), &url, parts).await?;
+    let mut parts = parts;
+    parts.config.trace_retention_days = args.trace_retention_days;
+    let pipeline = pipeline::Pipeline::start(db.clone(), &url, parts, &secret).await?;
     let state = AppState { db, secret };
 
     let listener = TcpListener::bind(args.listen_addr())

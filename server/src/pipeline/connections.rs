@@ -56,3 +56,51 @@ impl MegaplanConnections for StaticConnections {
         Box::pin(async move { Ok(c) })
     }
 }
+
+/// The credential set the settings page selected for the account (`account_megaplan` →
+/// `megaplan_credentials`), its password unsealed with the server's key.
+pub struct DbConnections {
+    pool: sqlx::AnyPool,
+    cipher: crate::accounts::cipher::Cipher,
+}
+
+impl DbConnections {
+    pub fn new(pool: sqlx::AnyPool, key: &crate::secret::SecretKey) -> Self {
+        DbConnections {
+            pool,
+            cipher: crate::accounts::cipher::Cipher::new(key),
+        }
+    }
+}
+
+impl MegaplanConnections for DbConnections {
+    fn connection<'a>(
+        &'a self,
+        account_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<MegaplanConnection>, String>> {
+        Box::pin(async move {
+            let row: Option<(String, String, String, String)> = sqlx::query_as(
+                "SELECT c.id, c.login, c.domain, c.password_enc FROM account_megaplan m \
+                 JOIN megaplan_credentials c ON c.id = m.credential_id WHERE m.account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+            let Some((id, login, domain, password_enc)) = row else {
+                return Ok(None);
+            };
+            let password = self
+                .cipher
+                .open(&format!("megaplan_password:{id}"), &password_enc)
+                .map_err(|e| format!("cannot unseal the Megaplan password: {e}"))?;
+            let base_url = url::Url::parse(&domain)
+                .map_err(|e| format!("stored Megaplan domain {domain:?}: {e}"))?;
+            Ok(Some(MegaplanConnection {
+                base_url,
+                login,
+                password,
+            }))
+        })
+    }
+}

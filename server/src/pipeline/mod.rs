@@ -23,7 +23,8 @@ use axum::routing::get;
 use tokio::task::JoinHandle;
 
 use crate::db::Db;
-use connections::{MegaplanConnections, NoConnections};
+use crate::secret::SecretKey;
+use connections::{DbConnections, MegaplanConnections};
 use ingress::{Inbox, IngressState};
 use interim_rules::{InterimRules, Planner};
 use store::{EventJob, JobStore, QUEUE};
@@ -102,7 +103,8 @@ impl PipelineConfig {
 #[derive(Clone)]
 pub struct PipelineParts {
     pub config: PipelineConfig,
-    pub connections: Arc<dyn MegaplanConnections>,
+    /// Where an account's Megaplan credential comes from; `None` = the one the settings page selected.
+    pub connections: Option<Arc<dyn MegaplanConnections>>,
     pub planner: Arc<dyn Planner>,
 }
 
@@ -110,7 +112,7 @@ impl Default for PipelineParts {
     fn default() -> Self {
         PipelineParts {
             config: PipelineConfig::default(),
-            connections: Arc::new(NoConnections),
+            connections: None,
             planner: Arc::new(InterimRules),
         }
     }
@@ -136,7 +138,16 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    pub async fn start(db: Db, url: &str, parts: PipelineParts) -> anyhow::Result<Pipeline> {
+    pub async fn start(
+        db: Db,
+        url: &str,
+        parts: PipelineParts,
+        key: &SecretKey,
+    ) -> anyhow::Result<Pipeline> {
+        let connections = parts
+            .connections
+            .clone()
+            .unwrap_or_else(|| Arc::new(DbConnections::new(db.pool.clone(), key)));
         let _ = metrics::handle();
         let store = JobStore::open(url, db.backend).await?;
         let (inbox, writer) = Inbox::start(store.clone());
@@ -151,7 +162,7 @@ impl Pipeline {
                 db.pool.clone(),
                 store.clone(),
                 parts.config.clone(),
-                parts.connections.clone(),
+                connections,
                 parts.planner.clone(),
                 holder.clone(),
             ));

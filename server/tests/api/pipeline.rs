@@ -331,3 +331,43 @@ async fn a_permanent_failure_stops_with_its_reason_and_replay_finishes_it() {
         app.server.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_settings() {
+    let db = TestDb::sqlite();
+    let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+    let args =
+        uis_megaplan::config::ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
+    let parts = uis_megaplan::pipeline::PipelineParts {
+        config: test_config(),
+        ..Default::default()
+    };
+    let server = uis_megaplan::start_with(&args, parts).await.unwrap();
+    let pool = &server.state.db.pool;
+    insert_account(pool, ACCOUNT, KEY).await;
+    let cipher = uis_megaplan::accounts::cipher::Cipher::new(&server.state.secret);
+    let sealed = cipher
+        .seal("megaplan_password:cred-1", &emu.seed().password)
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO megaplan_credentials (id, account_id, name, login, domain, password_enc, status, checked_at, created_at) \
+         VALUES ('cred-1', $1, 'main', $2, $3, $4, 'working', 0, 0)",
+    )
+    .bind(ACCOUNT)
+    .bind(&emu.seed().login)
+    .bind(emu.base_url().as_str().trim_end_matches('/'))
+    .bind(sealed)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO account_megaplan (account_id, credential_id, selected_at) VALUES ($1, 'cred-1', 0)")
+        .bind(ACCOUNT)
+        .execute(pool)
+        .await
+        .unwrap();
+    let calls = calls(9700, 1);
+    send_calls(&server.url(), &reqwest::Client::new(), &calls).await;
+    wait_done(pool, 2, Duration::from_secs(20)).await;
+    assert_exactly_once(&emu, &calls, "settings credential");
+    server.shutdown().await.unwrap();
+}

@@ -59,7 +59,7 @@ pub async fn start_server(
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let parts = PipelineParts {
         config,
-        connections: connections.clone(),
+        connections: Some(connections.clone()),
         ..PipelineParts::default()
     };
     let server = start_with(&args, parts).await.expect("server starts");
