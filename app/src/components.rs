@@ -16,11 +16,13 @@ pub fn hydrated_marker() -> impl Fn() -> String + Copy {
 }
 
 /// The field errors of the last answer of a form action.
-pub fn errors_of<A: Send + Sync + 'static>(
-    action: ServerAction<A>,
-) -> Signal<Vec<FieldError>>
+pub fn errors_of<A>(action: ServerAction<A>) -> Signal<Vec<FieldError>>
 where
-    A: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError> + Clone,
+    A: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     Signal::derive(move || match action.value().get() {
         Some(Ok(outcome)) => outcome.errors().to_vec(),
@@ -29,17 +31,21 @@ where
 }
 
 /// True when the last answer of a form action was "saved".
-pub fn saved<A: Send + Sync + 'static>(action: ServerAction<A>) -> Signal<bool>
+pub fn saved<A>(action: ServerAction<A>) -> Signal<bool>
 where
-    A: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError> + Clone,
+    A: leptos::server_fn::ServerFn<Output = FormOutcome, Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
 {
     Signal::derive(move || matches!(action.value().get(), Some(Ok(FormOutcome::Saved))))
 }
 
 /// The message of an action that failed outright (network, server error).
-pub fn failure_of<A: Send + Sync + 'static>(action: ServerAction<A>) -> Signal<Option<String>>
+pub fn failure_of<A>(action: ServerAction<A>) -> Signal<Option<String>>
 where
-    A: leptos::server_fn::ServerFn<Error = ServerFnError> + Clone,
+    A: leptos::server_fn::ServerFn<Error = ServerFnError> + Clone + Send + Sync + 'static,
     A::Output: Clone + Send + Sync,
 {
     Signal::derive(move || {

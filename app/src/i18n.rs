@@ -309,12 +309,9 @@ impl Lang {
                     format!("Not JSON: {d}")
                 }
             }
-            ErrorCode::NotAnObject => pick(
-                ru,
-                "Нужен объект JSON: {…}",
-                "A JSON object is needed: {…}",
-            )
-            .into(),
+            ErrorCode::NotAnObject => {
+                pick(ru, "Нужен объект JSON: {…}", "A JSON object is needed: {…}").into()
+            }
             ErrorCode::InvalidSetting => d.to_string(),
         }
     }
@@ -376,7 +373,10 @@ mod tests {
 
     #[test]
     fn the_cookie_picks_the_language_and_russian_is_the_default() {
-        assert_eq!(Lang::from_cookie_header("a=b; uis_megaplan_lang=en"), Lang::En);
+        assert_eq!(
+            Lang::from_cookie_header("a=b; uis_megaplan_lang=en"),
+            Lang::En
+        );
         assert_eq!(Lang::from_cookie_header("uis_megaplan_lang=xx"), Lang::Ru);
         assert_eq!(Lang::from_cookie_header(""), Lang::Ru);
     }

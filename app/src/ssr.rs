@@ -13,7 +13,6 @@ use leptos::prelude::*;
 
 use crate::api::{FormOutcome, Overview, Section};
 
-
 /// What the server provides to every server function.
 #[derive(Clone)]
 pub struct ServerContext {
@@ -51,7 +50,9 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 /// The answer to a sign-in attempt.
 pub enum SignInAnswer {
     /// The `Set-Cookie` value that carries the new session.
-    Accepted { set_cookie: String },
+    Accepted {
+        set_cookie: String,
+    },
     Rejected(FormOutcome),
 }
 

@@ -166,7 +166,10 @@ fn UisAccess(overview: Overview, actions: Actions) -> impl IntoView {
     let failure = failure_of(action);
     let ok = saved(action);
     let current = overview.uis.clone();
-    let login = current.as_ref().map(|u| u.call_api_login.clone()).unwrap_or_default();
+    let login = current
+        .as_ref()
+        .map(|u| u.call_api_login.clone())
+        .unwrap_or_default();
     view! {
         <div on:input=mark_on_input("uis") class="mt-8">
             <h3 class="text-lg font-semibold">{move || t().uis_access}</h3>

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::api::{
     AddMegaplanCredentials, DatabaseStatus, FormOutcome, Overview, SaveSection, SaveUisAccess,
-    SelectMegaplanCredentials, Section, SignOut, load_overview,
+    Section, SelectMegaplanCredentials, SignOut, load_overview,
 };
 use crate::components::{LangSwitch, Unsaved, hydrated_marker};
 use crate::i18n::{use_lang, use_text};
@@ -67,13 +67,32 @@ pub fn SettingsPage() -> impl IntoView {
         add_credentials: ServerAction::new(),
         select_credentials: ServerAction::new(),
         uis: ServerAction::new(),
-        sections: [ServerAction::new(), ServerAction::new(), ServerAction::new()],
+        sections: [
+            ServerAction::new(),
+            ServerAction::new(),
+            ServerAction::new(),
+        ],
     };
-    on_saved(actions.add_credentials, "add-credentials".into(), reload, unsaved);
-    on_saved(actions.select_credentials, "select-credentials".into(), reload, unsaved);
+    on_saved(
+        actions.add_credentials,
+        "add-credentials".into(),
+        reload,
+        unsaved,
+    );
+    on_saved(
+        actions.select_credentials,
+        "select-credentials".into(),
+        reload,
+        unsaved,
+    );
     on_saved(actions.uis, "uis".into(), reload, unsaved);
     for (action, section) in actions.sections.into_iter().zip(Section::ALL) {
-        on_saved(action, format!("section-{}", section.as_str()), reload, unsaved);
+        on_saved(
+            action,
+            format!("section-{}", section.as_str()),
+            reload,
+            unsaved,
+        );
     }
     let overview = Resource::new(move || reload.0.get(), |_| load_overview());
     let sign_out = ServerAction::<SignOut>::new();
