@@ -6,6 +6,7 @@ pub mod executor;
 pub mod ingress;
 pub mod interim_rules;
 pub mod metrics;
+pub mod reconcile;
 pub mod replay;
 pub mod store;
 pub mod trace;

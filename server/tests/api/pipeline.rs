@@ -371,3 +371,91 @@ async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_se
     assert_exactly_once(&emu, &calls, "settings credential");
     server.shutdown().await.unwrap();
 }
+
+/// Waits until nothing in the inbox is waiting or running.
+async fn wait_settled(pool: &sqlx::AnyPool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let open = count(
+            pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE status IN ('queued', 'processing', 'retrying')",
+        )
+        .await;
+        if open == 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{open} events still open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn reconciliation_processes_the_calls_uis_never_notified() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_pipeline(backend).await else {
+            continue;
+        };
+        let hooks: url::Url = format!("{}/hooks/uis/{KEY}", app.server.url())
+            .parse()
+            .unwrap();
+        let uis = uis::emulator::Emulator::start(uis::emulator::EmulatorConfig {
+            notify_base: Some(hooks),
+            ..Default::default()
+        })
+        .unwrap();
+        let notified = uis
+            .simulate(uis::emulator::CallScript::inbound_lost(
+                "79501110001",
+                vec![],
+            ))
+            .await;
+        uis.set_notify_base(None);
+        let missed = uis
+            .simulate(uis::emulator::CallScript::inbound_lost(
+                "79501110002",
+                vec![],
+            ))
+            .await;
+        let pool = &app.server.state.db.pool;
+        wait_settled(pool).await;
+        assert_eq!(todos_of_call(&app.emu, missed.call_session_id), 0);
+
+        let data_api = uis::DataApiClient::new(&uis.data_api_url(), uis.api_key()).unwrap();
+        let now = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::Moscow)
+            .naive_local();
+        let (from, till) = (
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(1),
+        );
+        let r = app
+            .server
+            .pipeline
+            .reconcile_calls(ACCOUNT, &data_api, from, till)
+            .await
+            .unwrap();
+        assert_eq!(r.calls, 2, "{backend:?}");
+        assert_eq!(
+            r.enqueued, 2,
+            "{backend:?}: call_finished and lost of the missed call"
+        );
+        wait_settled(pool).await;
+        let again = app
+            .server
+            .pipeline
+            .reconcile_calls(ACCOUNT, &data_api, from, till)
+            .await
+            .unwrap();
+        assert_eq!(again.enqueued, 0, "a second run finds nothing new");
+        let calls = [
+            (notified.call_session_id, "79501110001".to_owned()),
+            (missed.call_session_id, "79501110002".to_owned()),
+        ];
+        assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
+        uis.shutdown().await;
+        app.server.shutdown().await.unwrap();
+    }
+}
