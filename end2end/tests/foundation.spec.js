@@ -1,9 +1,11 @@
 // Foundation: the page is rendered on the server, styled by Tailwind, and hydrated by the wasm.
 const { test, expect } = require('@playwright/test');
+const { signedIn, hydrated } = require('./helpers');
 
-test('the first page renders, hydrates and calls a server function', async ({ page }, testInfo) => {
+test('the first page renders, hydrates and calls a server function', async ({ page, context, request }, testInfo) => {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  await signedIn(context, request);
 
   await page.goto('/');
   const h1 = page.locator('h1');
@@ -12,9 +14,9 @@ test('the first page renders, hydrates and calls a server function', async ({ pa
   const color = await h1.evaluate((el) => getComputedStyle(el).color);
   expect(color).not.toBe('rgb(0, 0, 0)');
 
-  await expect(page.locator('#root')).toHaveAttribute('data-hydrated', 'true');
+  await hydrated(page);
 
-  // Switching the language happens in the browser only: it needs the wasm.
+  // Switching the language: a server function sets the cookie, the page changes at once.
   await page.click('#switch-lang');
   await expect(h1).toHaveText('UIS ⇄ Megaplan integration');
   await expect(page.locator('#switch-lang')).toHaveText('Русский');
@@ -23,12 +25,20 @@ test('the first page renders, hydrates and calls a server function', async ({ pa
   await page.click('#check-db');
   await expect(page.locator('#db-status')).toHaveText(/Database: sqlite · Migrations applied: [1-9]\d*/);
 
+  // The choice is kept in a cookie, so the server renders the next page in English.
+  await page.reload();
+  await expect(h1).toHaveText('UIS ⇄ Megaplan integration');
+  await hydrated(page);
+  await page.click('#switch-lang');
+  await expect(h1).toHaveText('Интеграция UIS ⇄ Megaplan');
+
   await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
   expect(errors).toEqual([]);
 });
 
-test('the page is readable without JavaScript', async ({ browser }) => {
+test('the page is readable without JavaScript', async ({ browser, request }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
+  await signedIn(context, request);
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.locator('h1')).toHaveText('Интеграция UIS ⇄ Megaplan');
