@@ -11,6 +11,7 @@ mod routes;
 pub use routes::ui_paths;
 pub mod secret;
 pub mod telemetry;
+pub mod telephony;
 pub mod testing;
 
 use std::net::SocketAddr;
@@ -38,6 +39,8 @@ pub struct RunningServer {
     pub pipeline: pipeline::Pipeline,
     /// Sign-in, sessions, credentials and settings (and the e2e emulators when asked for).
     pub settings: accounts::settings_app::SettingsApp,
+    /// Telephony syncs, routing, click-to-call and DND (issue 7).
+    pub telephony: telephony::Telephony,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -51,6 +54,7 @@ impl RunningServer {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.task.await??;
+        self.telephony.shutdown();
         self.pipeline
             .shutdown(std::time::Duration::from_secs(10))
             .await;
@@ -61,6 +65,7 @@ impl RunningServer {
     /// Stops at once, as a crash would: no graceful end of requests or jobs (tests of recovery).
     pub fn kill(self) {
         self.task.abort();
+        self.telephony.shutdown();
         self.pipeline.kill();
     }
 }
@@ -100,8 +105,28 @@ pub async fn start_with(
     let settings =
         accounts::settings_app::SettingsApp::start(args, &state.db.pool, &state.secret, addr)
             .await?;
+    let telephony = telephony::Telephony::start(
+        state.db.pool.clone(),
+        &state.secret,
+        telephony::access::UisUrls {
+            data_api: settings.demo.as_ref().map_or_else(
+                || args.uis_data_api_url.clone(),
+                |d| d.info.uis_data_api_url.clone(),
+            ),
+            call_api: settings.demo.as_ref().map_or_else(
+                || args.uis_call_api_url.clone(),
+                |d| d.info.uis_call_api_url.clone(),
+            ),
+        },
+        match &args.public_url {
+            Some(u) => u.clone(),
+            None => url::Url::parse(&format!("http://{addr}"))?,
+        },
+        telephony::employee_sync::EVERY,
+    );
     let router = routes::router(state.clone(), &args.site_root, addr, settings.services())
-        .merge(pipeline.routes());
+        .merge(pipeline.routes())
+        .merge(telephony.routes());
     // Every route, the pipeline's too, is behind the session guard (public paths: auth::guard).
     let router = settings.wrap(router);
 
@@ -121,6 +146,7 @@ pub async fn start_with(
         state,
         pipeline,
         settings,
+        telephony,
         stop,
         task,
     })

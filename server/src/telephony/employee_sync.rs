@@ -1,0 +1,354 @@
+//! T2 «Синхронизация сотрудников» (seed 2.2): the Megaplan employees the admin selected are created in
+//! UIS, or matched to an existing UIS employee by e-mail. Forced by «Синхронизировать», otherwise every
+//! 2 hours (apalis-cron). Each run keeps its progress and a result per employee for the settings page.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
+
+use super::access::Access;
+use super::staff;
+use crate::accounts::now_ms;
+
+/// Period of the scheduled sync (seed: «По умолчанию синхронизация происходит каждые 2 часа»).
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Matched,
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Matched => "matched",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct EmployeeResult {
+    pub megaplan_user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// `created` | `matched` | `failed`
+    pub outcome: String,
+    pub uis_employee_id: Option<i64>,
+    /// Why it failed (or how it matched).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Run {
+    pub id: String,
+    /// `manual` | `schedule`
+    pub trigger_kind: String,
+    /// `running` | `done` | `failed`
+    pub status: String,
+    pub total: i64,
+    pub processed: i64,
+    pub error: Option<String>,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    #[sqlx(skip)]
+    pub results: Vec<EmployeeResult>,
+}
+
+/// One run at a time per account in this process (a second request joins the running one).
+#[derive(Clone, Default)]
+pub struct Running(Arc<Mutex<HashMap<String, String>>>);
+
+/// Starts a run in the background and returns its id; the running one's id if a run is under way.
+pub async fn start(
+    access: &Access,
+    running: &Running,
+    account_id: &str,
+    trigger: &str,
+) -> Result<String, sqlx::Error> {
+    let id = {
+        let mut r = running.0.lock().expect("running");
+        if let Some(id) = r.get(account_id) {
+            return Ok(id.clone());
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        r.insert(account_id.to_owned(), id.clone());
+        id
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO employee_sync_runs (id, account_id, trigger_kind, status, total, processed, started_at) \
+         VALUES ($1, $2, $3, 'running', 0, 0, $4)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(trigger)
+    .bind(now_ms())
+    .execute(&access.pool)
+    .await;
+    if let Err(e) = inserted {
+        running.0.lock().expect("running").remove(account_id);
+        return Err(e);
+    }
+    let (access, running, account, run) = (
+        access.clone(),
+        running.clone(),
+        account_id.to_owned(),
+        id.clone(),
+    );
+    tokio::spawn(async move {
+        let outcome = execute(&access, &account, &run).await;
+        let (status, error) = match outcome {
+            Ok(()) => ("done", None),
+            Err(e) => {
+                tracing::warn!(account, run, error = %e, "employee sync failed");
+                ("failed", Some(e))
+            }
+        };
+        let _ = sqlx::query(
+            "UPDATE employee_sync_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now_ms())
+        .bind(&run)
+        .execute(&access.pool)
+        .await;
+        running.0.lock().expect("running").remove(&account);
+    });
+    Ok(id)
+}
+
+/// The employees to create: those selected on the settings page.
+async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), String> {
+    let account = access.load(account_id).await.map_err(|e| e.to_string())?;
+    let selected = account.settings.sync.employees.clone();
+    let pool = &access.pool;
+    sqlx::query("UPDATE employee_sync_runs SET total = $1 WHERE id = $2")
+        .bind(selected.len() as i64)
+        .bind(run)
+        .execute(pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mp = access
+        .megaplan(account_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = access
+        .uis_data(account_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let employees = mp
+        .employees()
+        .await
+        .map_err(|e| format!("Megaplan employees: {e}"))?;
+    let extensions: HashMap<String, String> = mp
+        .call_user_configs()
+        .await
+        .map_err(|e| format!("Megaplan telephony settings: {e}"))?
+        .into_iter()
+        .filter_map(|c| {
+            let ext = staff::extension_of(c.internal_number.as_deref()?);
+            (!ext.is_empty()).then(|| (c.employee.id.as_str().to_owned(), ext))
+        })
+        .collect();
+    let mut uis_employees = data
+        .employees()
+        .await
+        .map_err(|e| format!("UIS employees: {e}"))?;
+    for (n, id) in selected.iter().enumerate() {
+        let id = id.to_string();
+        let result = match employees.iter().find(|e| e.id.as_str() == id) {
+            None => failed(&id, &id, None, "not found in Megaplan"),
+            Some(e) => one(&data, e, extensions.get(e.id.as_str()), &mut uis_employees).await,
+        };
+        save_result(pool, run, &result)
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::query("UPDATE employee_sync_runs SET processed = $1 WHERE id = $2")
+            .bind(n as i64 + 1)
+            .bind(run)
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn failed(id: &str, name: &str, email: Option<&str>, reason: impl Into<String>) -> EmployeeResult {
+    EmployeeResult {
+        megaplan_user_id: id.to_owned(),
+        name: name.to_owned(),
+        email: email.map(str::to_owned),
+        outcome: Outcome::Failed.as_str().into(),
+        uis_employee_id: None,
+        reason: Some(reason.into()),
+    }
+}
+
+async fn one(
+    data: &uis::DataApiClient,
+    e: &megaplan::Employee,
+    extension: Option<&String>,
+    uis_employees: &mut Vec<uis::data_api::Employee>,
+) -> EmployeeResult {
+    let id = e.id.as_str();
+    let name = e.display_name();
+    if !e.is_working {
+        return failed(id, &name, e.email(), "fired in Megaplan");
+    }
+    let Some(email) = e.email() else {
+        return failed(
+            id,
+            &name,
+            None,
+            "no e-mail in Megaplan: employees are matched by e-mail",
+        );
+    };
+    let done = |outcome: Outcome, uis_id: i64, reason: &str| EmployeeResult {
+        megaplan_user_id: id.to_owned(),
+        name: name.clone(),
+        email: Some(email.to_owned()),
+        outcome: outcome.as_str().into(),
+        uis_employee_id: Some(uis_id),
+        reason: Some(reason.to_owned()),
+    };
+    if let Some(u) = uis_employees.iter().find(|u| {
+        u.email
+            .as_deref()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case(email.trim()))
+    }) {
+        return done(Outcome::Matched, u.id, "same e-mail in UIS");
+    }
+    // UIS requires at least one phone number for a new employee (uis-api.md §6).
+    let phones: Vec<String> = e
+        .phones()
+        .filter_map(|p| p.parse::<domain::phone::Phone>().ok())
+        .map(|p| p.digits().to_owned())
+        .collect();
+    if phones.is_empty() {
+        return failed(
+            id,
+            &name,
+            Some(email),
+            "no phone number in Megaplan: UIS requires one to create an employee",
+        );
+    }
+    let new = uis::data_api::NewEmployee {
+        first_name: e.first_name.clone().filter(|s| !s.is_empty()),
+        last_name: e
+            .last_name
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| name.clone()),
+        patronymic: None,
+        email: Some(email.to_owned()),
+        phone_numbers: phones
+            .iter()
+            .map(|p| uis::data_api::EmployeePhone {
+                phone_number: p.clone(),
+                status: Some("active".into()),
+                ..Default::default()
+            })
+            .collect(),
+        extension: extension.map(|x| uis::data_api::Extension {
+            extension_phone_number: Some(x.clone()),
+            ..Default::default()
+        }),
+    };
+    match data.create_employee(&new).await {
+        Ok(uis_id) => {
+            uis_employees.push(uis::data_api::Employee {
+                id: uis_id,
+                email: Some(email.to_owned()),
+                ..Default::default()
+            });
+            done(Outcome::Created, uis_id, "created in UIS")
+        }
+        Err(err) => failed(id, &name, Some(email), format!("UIS refused: {err}")),
+    }
+}
+
+async fn save_result(pool: &AnyPool, run: &str, r: &EmployeeResult) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO employee_sync_results (run_id, megaplan_user_id, name, email, outcome, uis_employee_id, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(run)
+    .bind(&r.megaplan_user_id)
+    .bind(&r.name)
+    .bind(&r.email)
+    .bind(&r.outcome)
+    .bind(r.uis_employee_id)
+    .bind(&r.reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A run with its results; the latest of the account when `run` is `None`.
+pub async fn run(
+    pool: &AnyPool,
+    account_id: &str,
+    run: Option<&str>,
+) -> Result<Option<Run>, sqlx::Error> {
+    let cols = "id, trigger_kind, status, total, processed, error, started_at, finished_at";
+    let found = match run {
+        Some(id) => {
+            sqlx::query_as::<_, Run>(sqlx::AssertSqlSafe(format!(
+                "SELECT {cols} FROM employee_sync_runs WHERE account_id = $1 AND id = $2"
+            )))
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        }
+        None => {
+            sqlx::query_as::<_, Run>(sqlx::AssertSqlSafe(format!(
+                "SELECT {cols} FROM employee_sync_runs WHERE account_id = $1 ORDER BY started_at DESC, id LIMIT 1"
+            )))
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await?
+        }
+    };
+    let Some(mut found) = found else {
+        return Ok(None);
+    };
+    found.results = sqlx::query_as::<_, EmployeeResult>(
+        "SELECT megaplan_user_id, name, email, outcome, uis_employee_id, reason \
+         FROM employee_sync_results WHERE run_id = $1 ORDER BY name, megaplan_user_id",
+    )
+    .bind(&found.id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(found))
+}
+
+/// The schedule's tick: every account that has the employee sync switched on.
+pub async fn scheduled(access: &Access, running: &Running) {
+    let rows: Vec<(String, String)> = match sqlx::query_as(
+        "SELECT account_id, settings FROM account_settings WHERE section = 'telephony'",
+    )
+    .fetch_all(&access.pool)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "scheduled employee sync: cannot read settings");
+            return;
+        }
+    };
+    for (account, raw) in rows {
+        let on = serde_json::from_str::<domain::settings::TelephonySettings>(&raw)
+            .is_ok_and(|s| s.sync.sync_employees && !s.sync.employees.is_empty());
+        if on && let Err(e) = start(access, running, &account, "schedule").await {
+            tracing::warn!(account, error = %e, "scheduled employee sync not started");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! T10 personal-manager routing (seed 4.6, uis-api.md §4): UIS asks `/hooks/uis/{key}/route` during a
+//! ringing call; we answer the manager's UIS phone, or the "not assigned" branch, from a cache of
+//! phone → answer filled from Megaplan `callRoute` (megaplan-api.md §10). The answer never waits more
+//! than [`BUDGET`]: past it, UIS gets the empty answer (its fallback branch) and the lookup finishes
+//! in the background for the next call.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use uis::routing::{RouteAnswer, RouteRequest};
+
+use super::access::Access;
+
+/// The whole answer, Megaplan included; well under the 2 s UIS is assumed to wait (uis-api.md §4.1).
+pub const BUDGET: Duration = Duration::from_millis(1500);
+/// How long a background lookup may wait for Megaplan.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// `returned_code` of «Персональный CRM менеджер не назначен»: link this code to the scenario's
+/// next operation in the UIS cabinet (uis-api.md §4.2).
+pub const NOT_ASSIGNED_CODE: i64 = 1;
+/// How long an answer is kept without a Megaplan event invalidating it.
+const ANSWER_TTL: Duration = Duration::from_secs(300);
+
+/// What routing answers for one caller of one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Numbers of the manager(s), in Megaplan's order.
+    Manager(Vec<String>),
+    NotAssigned,
+}
+
+impl Decision {
+    pub fn answer(&self) -> RouteAnswer {
+        match self {
+            Decision::Manager(phones) => RouteAnswer::phones(phones.clone()),
+            Decision::NotAssigned => RouteAnswer::returned_code(NOT_ASSIGNED_CODE),
+        }
+    }
+}
+
+type Key = (String, String);
+
+pub struct RouteCache {
+    answers: Cache<Key, Decision>,
+    /// Megaplan user → UIS phone, per account (from `telephony_staff`).
+    staff: Cache<String, Arc<HashMap<String, String>>>,
+}
+
+/// Every live cache of this process, so a Megaplan event can reach them (see [`invalidate`]).
+static CACHES: LazyLock<Mutex<Vec<Weak<RouteCache>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+impl RouteCache {
+    pub fn new() -> Arc<RouteCache> {
+        let cache = Arc::new(RouteCache {
+            answers: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(ANSWER_TTL)
+                .build(),
+            staff: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        });
+        let mut all = CACHES.lock().expect("route caches");
+        all.retain(|w| w.strong_count() > 0);
+        all.push(Arc::downgrade(&cache));
+        cache
+    }
+
+    /// After the telephony-settings sync: who has which phone may have changed.
+    pub async fn forget_account(&self, account_id: &str) {
+        self.staff.invalidate(account_id).await;
+    }
+}
+
+/// The key of a phone: E.164 digits when it parses, else its digits.
+pub fn phone_key(raw: &str) -> String {
+    match raw.parse::<domain::phone::Phone>() {
+        Ok(p) => p.digits().to_owned(),
+        Err(_) => raw.chars().filter(char::is_ascii_digit).collect(),
+    }
+}
+
+/// For the pipeline's Megaplan-event handling: a client with this phone was created, changed its
+/// responsible or was deleted — the next call from `phone` asks Megaplan again.
+pub async fn invalidate(account_id: &str, phone: &str) {
+    let key = (account_id.to_owned(), phone_key(phone));
+    let live: Vec<Arc<RouteCache>> = CACHES
+        .lock()
+        .expect("route caches")
+        .iter()
+        .filter_map(Weak::upgrade)
+        .collect();
+    for c in live {
+        c.answers.invalidate(&key).await;
+    }
+}
+
+/// The answer for a request of `account_id` (routing on), within `BUDGET` from `started`.
+pub async fn answer(
+    access: &Access,
+    cache: &Arc<RouteCache>,
+    account_id: &str,
+    request: &RouteRequest,
+    started: Instant,
+) -> RouteAnswer {
+    let Some(numa) = request
+        .numa
+        .as_deref()
+        .map(phone_key)
+        .filter(|p| !p.is_empty())
+    else {
+        return RouteAnswer::default();
+    };
+    let key = (account_id.to_owned(), numa);
+    if let Some(hit) = cache.answers.get(&key).await {
+        return hit.answer();
+    }
+    // The lookup runs on its own task: when the budget runs out it still fills the cache.
+    let lookup = {
+        let (access, cache, key) = (access.clone(), cache.clone(), key.clone());
+        tokio::spawn(async move {
+            let load = lookup(&access, &cache, &key.0, &key.1);
+            cache.answers.try_get_with(key.clone(), load).await
+        })
+    };
+    let left = BUDGET.saturating_sub(started.elapsed());
+    match tokio::time::timeout(left, lookup).await {
+        Ok(Ok(Ok(decision))) => decision.answer(),
+        Ok(Ok(Err(e))) => {
+            tracing::warn!(account = account_id, error = %e, "routing: Megaplan lookup failed; fallback");
+            RouteAnswer::default()
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "routing lookup task failed");
+            RouteAnswer::default()
+        }
+        Err(_) => {
+            tracing::info!(account = account_id, budget = ?BUDGET, "routing: no answer in time; fallback, lookup continues");
+            RouteAnswer::default()
+        }
+    }
+}
+
+async fn lookup(
+    access: &Access,
+    cache: &RouteCache,
+    account_id: &str,
+    phone: &str,
+) -> Result<Decision, String> {
+    let mp = access
+        .megaplan(account_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let route = mp
+        .call_route_within(phone, LOOKUP_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Any other type is Megaplan's default group: nobody is this caller's manager.
+    if route.kind.as_deref() != Some("responsible") || route.employees.is_empty() {
+        return Ok(Decision::NotAssigned);
+    }
+    let staff = cache
+        .staff
+        .try_get_with(account_id.to_owned(), staff_phones(access, account_id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let phones: Vec<String> = route
+        .employees
+        .iter()
+        .filter_map(|e| staff.get(e.id.as_str()).cloned())
+        .collect();
+    Ok(if phones.is_empty() {
+        Decision::NotAssigned
+    } else {
+        Decision::Manager(phones)
+    })
+}
+
+async fn staff_phones(
+    access: &Access,
+    account_id: &str,
+) -> Result<Arc<HashMap<String, String>>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT megaplan_user_id, uis_phone FROM telephony_staff \
+         WHERE account_id = $1 AND uis_phone IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_all(&access.pool)
+    .await?;
+    Ok(Arc::new(rows.into_iter().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_is_keyed_by_its_e164_digits() {
+        assert_eq!(phone_key("+7 (999) 123-45-67"), "79991234567");
+        assert_eq!(phone_key("89991234567"), "79991234567");
+        assert_eq!(phone_key("79991234567"), "79991234567");
+    }
+
+    #[test]
+    fn not_assigned_is_the_returned_code_branch() {
+        assert_eq!(
+            Decision::NotAssigned.answer().returned_code,
+            Some(NOT_ASSIGNED_CODE)
+        );
+        assert_eq!(
+            Decision::Manager(vec!["79160000101".into()])
+                .answer()
+                .phones,
+            vec!["79160000101".to_string()]
+        );
+    }
+}
