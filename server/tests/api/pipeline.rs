@@ -459,3 +459,52 @@ async fn reconciliation_processes_the_calls_uis_never_notified() {
         app.server.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn megaplan_events_are_kept_once_per_uuid_and_marked_processed() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_pipeline(backend).await else {
+            continue;
+        };
+        let url = format!("{}/hooks/megaplan/{KEY}/events", app.server.url());
+        let event = serde_json::json!({"event": "on_after_update", "data": {"id": "5"},
+            "accountInfo": {"integrationUuid": "i-1", "uuid": "e-1", "model": "deal"}});
+        for _ in 0..3 {
+            let r = app.http.post(&url).json(&event).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let pool = &app.server.state.db.pool;
+        wait_done(pool, 1, Duration::from_secs(20)).await;
+        assert_eq!(count(pool, "SELECT COUNT(*) FROM inbox_events").await, 1);
+        let (ty,): (String,) = sqlx::query_as("SELECT event_type FROM inbox_events")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(ty, "on_after_update:deal");
+        app.server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn traces_older_than_the_retention_are_pruned() {
+    let app = spawn_pipeline(TestBackend::Sqlite).await.unwrap();
+    let pool = &app.server.state.db.pool;
+    let old = uis_megaplan::pipeline::now_ms() - 31 * 86_400_000;
+    for (id, at) in [("t-old", old), ("t-new", uis_megaplan::pipeline::now_ms())] {
+        sqlx::query(
+            "INSERT INTO event_trace (id, event_id, account_id, at, step) VALUES ($1, 'e', $2, $3, 'done')",
+        )
+        .bind(id)
+        .bind(ACCOUNT)
+        .bind(at)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let n = uis_megaplan::pipeline::trace::prune(pool, 30)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(count(pool, "SELECT COUNT(*) FROM event_trace").await, 1);
+    app.server.shutdown().await.unwrap();
+}
