@@ -306,7 +306,7 @@ struct PruneCtx {
 }
 
 async fn prune_tick(_tick: apalis_cron::Tick, ctx: Data<PruneCtx>) -> Result<(), BoxDynError> {
-    let n = trace::prune(&ctx.db.pool, ctx.days).await?;
+    let n = trace::prune(&ctx.db.pool, ctx.days).await? + trace::prune_jobs(&ctx.db).await?;
     if n > 0 {
         tracing::info!(rows = n, days = ctx.days, "pruned old event traces");
     }

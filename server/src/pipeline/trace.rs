@@ -85,3 +85,23 @@ pub async fn prune(pool: &AnyPool, days: u32) -> Result<u64, sqlx::Error> {
         .rows_affected();
     Ok(n)
 }
+
+/// Deletes apalis jobs finished more than a day ago: the inbox row keeps what happened.
+pub async fn prune_jobs(db: &crate::db::Db) -> Result<u64, sqlx::Error> {
+    let cutoff_secs = now_ms() / 1000 - 86_400;
+    let sql = match db.backend {
+        crate::db::Backend::Sqlite => {
+            "DELETE FROM Jobs WHERE job_type = $1 AND status IN ('Done', 'Killed') AND done_at < $2"
+        }
+        crate::db::Backend::Postgres => {
+            "DELETE FROM apalis.jobs WHERE job_type = $1 AND status IN ('Done', 'Killed') \
+             AND done_at < to_timestamp($2)"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(super::store::QUEUE)
+        .bind(cutoff_secs)
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+}
