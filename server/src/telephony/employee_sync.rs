@@ -200,9 +200,9 @@ async fn one(
     let id = e.id.as_str();
     let name = e.display_name();
     if !e.is_working {
-        return failed(id, &name, e.email(), "fired in Megaplan");
+        return failed(id, &name, None, "fired in Megaplan");
     }
-    let Some(email) = e.email() else {
+    let Some(email) = e.email().filter(|m| !m.trim().is_empty()) else {
         return failed(
             id,
             &name,

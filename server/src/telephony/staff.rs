@@ -121,7 +121,10 @@ pub async fn sync(access: &Access, account_id: &str) -> Result<TelephonySync, Sy
         .filter(|e| e.is_working)
         .map(|e| {
             let extension = extensions.get(e.id.as_str()).cloned();
-            let email = e.email().map(str::to_owned);
+            let email = e
+                .email()
+                .filter(|m| !m.trim().is_empty())
+                .map(str::to_owned);
             let (uis, matched_by) = match extension.as_deref().and_then(by_extension) {
                 Some(u) => (Some(u), Some("extension")),
                 None => match email.as_deref().and_then(|m| {
@@ -146,7 +149,7 @@ pub async fn sync(access: &Access, account_id: &str) -> Result<TelephonySync, Sy
         })
         .collect();
     store(&access.pool, account_id, &staff).await?;
-    Ok(TelephonySync::of(staff))
+    Ok(table(&access.pool, account_id).await?)
 }
 
 async fn store(pool: &AnyPool, account_id: &str, staff: &[StaffRow]) -> Result<(), sqlx::Error> {

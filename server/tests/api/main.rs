@@ -7,3 +7,7 @@ mod pipeline;
 mod pipeline_support;
 mod signed_in;
 mod skeleton;
+mod telephony_calls;
+mod telephony_routing;
+mod telephony_support;
+mod telephony_sync;

@@ -1,0 +1,199 @@
+//! T10 personal-manager routing: the UIS emulator's routing simulator asks the real server, which asks
+//! the Megaplan emulator's `callRoute`; SQLite and PostgreSQL.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use uis::emulator::{CallScript, RouteMethod, RouteOutcome};
+
+use crate::helpers::BACKENDS;
+use crate::telephony_support::{Mp, TelephonyApp, Ui, spawn};
+
+const MANAGER_PHONE: &str = "79160000201";
+
+fn staff() -> (Vec<Mp>, Vec<Ui>) {
+    (
+        vec![
+            Mp(
+                2001,
+                "Алексеева",
+                "alekseeva@acme.example",
+                "+7 916 100-00-01",
+                Some("201"),
+            ),
+            Mp(
+                2002,
+                "Борисов",
+                "borisov@acme.example",
+                "+7 916 100-00-02",
+                Some("202"),
+            ),
+        ],
+        vec![
+            Ui(
+                7001,
+                "Алексеева",
+                "alekseeva@acme.example",
+                "201",
+                MANAGER_PHONE,
+            ),
+            Ui(
+                7002,
+                "Борисов",
+                "borisov@acme.example",
+                "202",
+                "79160000202",
+            ),
+        ],
+    )
+}
+
+async fn routed_app(backend: uis_megaplan::testing::TestBackend) -> Option<TelephonyApp> {
+    let (mp, ui) = staff();
+    let settings = json!({"call_processing": {"personal_manager_routing": true}});
+    let t = spawn(backend, &mp, &ui, settings).await?;
+    t.sync_telephony_settings().await;
+    t.uis.set_route_url(Some(t.route_url()));
+    Some(t)
+}
+
+async fn ring(t: &TelephonyApp, phone: &str) -> RouteOutcome {
+    let sim = t
+        .uis
+        .simulate(CallScript {
+            ask_route: true,
+            ..CallScript::inbound_answered(phone)
+        })
+        .await;
+    sim.route
+}
+
+#[tokio::test]
+async fn routing_answers_the_managers_phone_for_a_known_client_and_not_assigned_for_an_unknown_number()
+ {
+    for backend in BACKENDS {
+        let Some(t) = routed_app(backend).await else {
+            continue;
+        };
+        t.client_with_manager("+7 999 111-22-33", 2001).await;
+
+        let known = ring(&t, "79991112233").await;
+        assert_eq!(
+            known,
+            RouteOutcome::Phones {
+                phones: vec![MANAGER_PHONE.into()],
+                employee_ids: vec![7001],
+            },
+            "{backend:?}"
+        );
+        // Again, from the cache: the same answer, and as POST with a form body.
+        t.uis.set_route_method(RouteMethod::PostForm);
+        assert_eq!(ring(&t, "79991112233").await, known, "{backend:?} cached");
+
+        let unknown = ring(&t, "79994445566").await;
+        assert_eq!(
+            unknown,
+            RouteOutcome::ReturnedCode {
+                code: uis_megaplan::telephony::routing::NOT_ASSIGNED_CODE
+            },
+            "{backend:?}"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn routing_falls_back_within_the_budget_when_megaplan_hangs_and_refreshes_in_the_background()
+{
+    for backend in BACKENDS {
+        let Some(t) = routed_app(backend).await else {
+            continue;
+        };
+        t.client_with_manager("+7 999 222-33-44", 2002).await;
+        // Megaplan is slow, UIS gives us 3 s: we must answer (the fallback) well before.
+        t.megaplan
+            .state()
+            .faults()
+            .set_call_route_delay(Duration::from_millis(2500));
+        t.uis.set_route_timeout(Duration::from_secs(3));
+        let started = Instant::now();
+        let outcome = ring(&t, "79992223344").await;
+        assert!(
+            matches!(&outcome, RouteOutcome::Fallback { reason } if reason == "empty answer"),
+            "{backend:?}: {outcome:?}"
+        );
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2500), "{backend:?}: {took:?}");
+
+        // The lookup went on: once Megaplan answered, the next call is routed from the cache at once.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let later = ring(&t, "79992223344").await;
+        assert_eq!(
+            later,
+            RouteOutcome::Phones {
+                phones: vec!["79160000202".into()],
+                employee_ids: vec![7002],
+            },
+            "{backend:?}"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn routing_a_manager_change_is_seen_after_invalidation() {
+    for backend in BACKENDS {
+        let Some(t) = routed_app(backend).await else {
+            continue;
+        };
+        let phone = "79993334455";
+        assert!(matches!(
+            ring(&t, phone).await,
+            RouteOutcome::ReturnedCode { .. }
+        ));
+        t.client_with_manager(phone, 2001).await;
+        // Cached: still not assigned until the Megaplan event invalidates it.
+        assert!(matches!(
+            ring(&t, phone).await,
+            RouteOutcome::ReturnedCode { .. }
+        ));
+        uis_megaplan::telephony::routing::invalidate(&t.account_id, "+7 999 333-44-55").await;
+        assert!(
+            matches!(ring(&t, phone).await, RouteOutcome::Phones { .. }),
+            "{backend:?}"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn routing_of_an_unknown_account_key_is_404_and_off_means_the_fallback() {
+    for backend in BACKENDS {
+        let (mp, ui) = staff();
+        let Some(t) = spawn(backend, &mp, &ui, json!({})).await else {
+            continue;
+        };
+        let r = t
+            .app
+            .http
+            .get(t.app.url("/hooks/uis/no-such-key/route?numa=79991112233"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        // Routing switched off in the settings: the empty answer, UIS's fallback branch.
+        let r = t
+            .app
+            .http
+            .get(format!(
+                "{}?numa=79991112233&numb=74950000001",
+                t.route_url()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap(), json!({}));
+        t.stop().await;
+    }
+}

@@ -1,0 +1,277 @@
+//! T1 (telephony settings from Megaplan) and T2 (employees into UIS), on SQLite and PostgreSQL.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::BACKENDS;
+use crate::telephony_support::{Mp, TelephonyApp, Ui, spawn};
+
+fn megaplan_staff() -> Vec<Mp> {
+    vec![
+        Mp(
+            2001,
+            "Алексеева",
+            "alekseeva@acme.example",
+            "+7 916 100-00-01",
+            Some("201"),
+        ),
+        Mp(
+            2002,
+            "Борисов",
+            "borisov@acme.example",
+            "+7 916 100-00-02",
+            Some("sip:202@pbx.acme.example"),
+        ),
+        Mp(
+            2003,
+            "Васильева",
+            "vasilieva@acme.example",
+            "+7 916 100-00-03",
+            Some("203"),
+        ),
+        Mp(
+            2004,
+            "Григорьев",
+            "grigoriev@acme.example",
+            "+7 916 100-00-04",
+            None,
+        ),
+        Mp(2005, "Безпочтовая", "", "+7 916 100-00-05", None),
+        Mp(2006, "Безномерной", "nophone@acme.example", "", None),
+    ]
+}
+
+fn uis_staff() -> Vec<Ui> {
+    vec![
+        Ui(
+            7001,
+            "Алексеева",
+            "ALEKSEEVA@acme.example",
+            "201",
+            "79160000201",
+        ),
+        Ui(7002, "Борисов", "other@acme.example", "202", "79160000202"),
+        Ui(
+            7009,
+            "Дмитриев",
+            "grigoriev@acme.example",
+            "209",
+            "79160000209",
+        ),
+    ]
+}
+
+fn ids(rows: &Value) -> Vec<String> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["megaplan_user_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn row<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["megaplan_user_id"] == id)
+        .unwrap_or_else(|| panic!("no row for {id} in {report}"))
+}
+
+#[tokio::test]
+async fn telephony_settings_sync_stores_the_mapping_and_reports_an_extension_without_uis_employee()
+{
+    for backend in BACKENDS {
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), json!({})).await else {
+            continue;
+        };
+        let report = t.sync_telephony_settings().await;
+
+        let a = row(&report, "2001");
+        assert_eq!(a["extension"], "201");
+        assert_eq!(a["uis_employee_id"], 7001);
+        assert_eq!(a["uis_phone"], "79160000201");
+        assert_eq!(a["matched_by"], "extension");
+        // `sip:202@host` is the extension 202.
+        assert_eq!(row(&report, "2002")["uis_employee_id"], 7002);
+        // No extension in Megaplan, but the same e-mail in UIS.
+        assert_eq!(row(&report, "2004")["uis_employee_id"], 7009);
+        assert_eq!(row(&report, "2004")["matched_by"], "email");
+
+        assert_eq!(
+            ids(&report["extension_without_uis_employee"]),
+            ["2003"],
+            "{backend:?}: the card of 2003 will not pop up"
+        );
+        let mut unlisted = ids(&report["not_in_telephony_settings"]);
+        unlisted.sort();
+        assert_eq!(unlisted, ["2004", "2005", "2006"], "{backend:?}");
+
+        // Stored: the table the page shows and the worker reads.
+        let admin = t.admin().await;
+        let stored: Value = admin
+            .get("/api/telephony/staff")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(stored, report, "{backend:?}");
+        let pool = t.pool();
+        let by_uis = uis_megaplan::telephony::staff::by_uis_employee(pool, &t.account_id, 7001)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_uis.megaplan_user_id, "2001");
+        let by_ext = uis_megaplan::telephony::staff::by_extension(pool, &t.account_id, "202")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_ext.megaplan_user_id, "2002");
+
+        // A second sync replaces, it does not add.
+        let again = t.sync_telephony_settings().await;
+        assert_eq!(again["staff"].as_array().unwrap().len(), 6, "{backend:?}");
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn telephony_admin_api_needs_a_session() {
+    for backend in BACKENDS {
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), json!({})).await else {
+            continue;
+        };
+        let r = t
+            .app
+            .http
+            .post(t.app.url("/api/telephony/settings-sync"))
+            .header("origin", t.app.server.url())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        t.stop().await;
+    }
+}
+
+async fn run_employee_sync(t: &TelephonyApp) -> Value {
+    let admin = t.admin().await;
+    let r = admin.post("/api/telephony/employee-sync", &[]).await;
+    assert_eq!(r.status(), 202);
+    let started: Value = r.json().await.unwrap();
+    let run = started["run_id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r: Value = admin
+            .get(&format!("/api/telephony/employee-sync?run={run}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if r["status"] != "running" {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "employee sync still running: {r}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn result<'a>(run: &'a Value, id: &str) -> &'a Value {
+    run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["megaplan_user_id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id} in {run}"))
+}
+
+#[tokio::test]
+async fn employee_sync_creates_selected_employees_matches_by_email_reports_failures_and_is_idempotent()
+ {
+    for backend in BACKENDS {
+        let settings = json!({"sync": {"sync_employees": true,
+            "employees": ["2001", "2003", "2005", "2006", "2999"]}});
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), settings).await else {
+            continue;
+        };
+        let run = run_employee_sync(&t).await;
+        assert_eq!(run["status"], "done", "{backend:?}: {run}");
+        assert_eq!(run["total"], 5);
+        assert_eq!(run["processed"], 5);
+
+        let matched = result(&run, "2001");
+        assert_eq!(matched["outcome"], "matched", "{run}");
+        assert_eq!(matched["uis_employee_id"], 7001);
+
+        let created = result(&run, "2003");
+        assert_eq!(created["outcome"], "created", "{run}");
+        let uis_id = created["uis_employee_id"].as_i64().unwrap();
+        let in_uis = t
+            .uis
+            .employees()
+            .into_iter()
+            .find(|e| e.id == uis_id)
+            .expect("created in the UIS emulator");
+        assert_eq!(in_uis.email.as_deref(), Some("vasilieva@acme.example"));
+        assert_eq!(in_uis.last_name.as_deref(), Some("Васильева"));
+        assert_eq!(in_uis.phone_numbers[0].phone_number, "79161000003");
+        assert_eq!(
+            in_uis
+                .extension
+                .as_ref()
+                .and_then(|x| x.extension_phone_number.as_deref()),
+            Some("203")
+        );
+
+        for (id, why) in [("2005", "e-mail"), ("2006", "phone"), ("2999", "not found")] {
+            let r = result(&run, id);
+            assert_eq!(r["outcome"], "failed", "{id}: {r}");
+            assert!(r["reason"].as_str().unwrap().contains(why), "{id}: {r}");
+        }
+        let count = t.uis.employees().len();
+
+        // Twice: nothing new in UIS, the created one is now matched.
+        let again = run_employee_sync(&t).await;
+        assert_eq!(again["status"], "done");
+        assert_eq!(result(&again, "2003")["outcome"], "matched", "{again}");
+        assert_eq!(result(&again, "2003")["uis_employee_id"], uis_id);
+        assert_eq!(result(&again, "2001")["outcome"], "matched");
+        assert_eq!(t.uis.employees().len(), count, "{backend:?}: idempotent");
+
+        // The page shows the latest run by default.
+        let latest: Value = t
+            .admin()
+            .await
+            .get("/api/telephony/employee-sync")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(latest["id"], again["id"]);
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn employee_sync_reports_a_uis_refusal_with_its_reason() {
+    for backend in BACKENDS {
+        let settings = json!({"sync": {"sync_employees": true, "employees": ["2003"]}});
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), settings).await else {
+            continue;
+        };
+        t.uis.inject_error(
+            Some("create.employees"),
+            uis::Mnemonic::InvalidParameterValue,
+            1,
+        );
+        let run = run_employee_sync(&t).await;
+        let r = result(&run, "2003");
+        assert_eq!(r["outcome"], "failed", "{run}");
+        assert!(r["reason"].as_str().unwrap().contains("UIS refused"), "{r}");
+        t.stop().await;
+    }
+}
