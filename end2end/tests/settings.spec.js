@@ -122,6 +122,53 @@ test('working credentials are saved, chosen and unlock the integration settings'
   await page.screenshot({ path: testInfo.outputPath('credentials-added.png'), fullPage: true });
 });
 
+test('another credential set can be added and the saved ones chosen from the list', async ({ page, context, request }) => {
+  await signedIn(context, request);
+  const i = await emulators(request);
+  await page.goto('/');
+  await hydrated(page);
+  await page.fill('#cred-name', 'Резерв');
+  await page.fill('#cred-domain', i.megaplan_url + '/');
+  await page.fill('#cred-login', i.megaplan_login);
+  await page.fill('#cred-password', i.megaplan_password);
+  await page.click('#add-credentials-submit');
+  const main = page.locator('li.credential[data-name="Основной"]');
+  const spare = page.locator('li.credential[data-name="Резерв"]');
+  await expect(spare.locator('.in-use')).toBeVisible();
+  await expect(main.locator('.in-use')).toHaveCount(0);
+  await main.locator('button.use-credentials').click();
+  await expect(main.locator('.in-use')).toBeVisible();
+  await expect(spare.locator('.in-use')).toHaveCount(0);
+  // The same name again is refused next to the name.
+  await page.fill('#cred-name', 'Основной');
+  await page.fill('#cred-domain', i.megaplan_url);
+  await page.fill('#cred-login', i.megaplan_login);
+  await page.fill('#cred-password', i.megaplan_password);
+  await page.click('#add-credentials-submit');
+  await expect(page.locator('#cred-name-error')).toHaveText('Учетные данные с таким названием уже есть');
+  await page.reload();
+  await expect(page.locator('li.credential')).toHaveCount(2);
+  await expect(main.locator('.in-use')).toBeVisible();
+});
+
+test('UIS access is checked against UIS: a wrong key gets UIS\'s message, the right one is saved', async ({ page, context, request }, testInfo) => {
+  await signedIn(context, request);
+  const i = await emulators(request);
+  await page.goto('/');
+  await hydrated(page);
+  await page.fill('#uis-data_api_key', 'not-a-key');
+  await page.fill('#uis-call_api_login', i.uis_login);
+  await page.fill('#uis-call_api_password', i.uis_password);
+  await page.click('#uis-access-submit');
+  await expect(page.locator('#uis-data_api_key-error')).toContainText('UIS отклонил доступ:');
+  await page.screenshot({ path: testInfo.outputPath('uis-rejected.png'), fullPage: true });
+  await page.fill('#uis-data_api_key', i.uis_api_key);
+  await page.click('#uis-access-submit');
+  await expect(page.locator('#uis-access-result')).toHaveText('Сохранено');
+  await expect(page.locator('#uis-current')).toContainText(i.uis_login);
+  expect(await page.content()).not.toContain(i.uis_api_key);
+});
+
 test('the three sections save with their switch and come back after a reload', async ({ page, context, request }, testInfo) => {
   await signedIn(context, request);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
