@@ -10,6 +10,7 @@ use domain::call::{CallOutcome, Direction};
 use domain::ids::CallSessionId;
 use domain::phone::{DEFAULT_REGION, Phone};
 use domain::rules::{Action, CallType, ClientRef, marker};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use uis::notification::{EventKind, Notification};
 
@@ -30,86 +31,102 @@ impl Plan {
     }
 }
 
-/// Turns a parsed UIS notification into actions; the telephony issue plugs `decide` in here.
+/// What a planner may read: the account, its zone, the database (settings, what is known of the
+/// call and the phone) and the parsed notification.
+pub struct PlanInput<'a> {
+    pub account_id: &'a str,
+    pub time_zone: chrono_tz::Tz,
+    pub pool: &'a sqlx::AnyPool,
+    pub notification: &'a Notification,
+}
+
+/// Turns a parsed UIS notification into actions; the telephony issue plugs `domain::rules::decide`
+/// in here. `Err` is a transient failure (the event is retried); a permanent refusal is a `Plan`
+/// with `skipped` set.
 pub trait Planner: Send + Sync + 'static {
-    fn plan(&self, n: &Notification) -> Plan;
+    fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>>;
 }
 
 #[derive(Debug, Default)]
 pub struct InterimRules;
 
 impl Planner for InterimRules {
-    fn plan(&self, n: &Notification) -> Plan {
-        let Some(call) = n.call_session_id.map(CallSessionId) else {
-            return Plan::skip("not a call event");
-        };
-        let phone = n
-            .contact_phone_number
-            .as_deref()
-            .or(n.calling_phone_number.as_deref())
-            .and_then(|p| Phone::parse(p, DEFAULT_REGION).ok());
-        let direction = match n.direction {
-            Some(uis::notification::Direction::Out) => Direction::Out,
-            _ => Direction::In,
-        };
-        let start: DateTime<Utc> = n
-            .notification_time
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(Utc::now);
-        let mut actions = Vec::new();
-        if let Some(phone) = &phone {
-            actions.push(Action::EnsureClient {
+    fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>> {
+        let plan = interim_plan(input.notification);
+        Box::pin(async move { Ok(plan) })
+    }
+}
+
+fn interim_plan(n: &Notification) -> Plan {
+    let Some(call) = n.call_session_id.map(CallSessionId) else {
+        return Plan::skip("not a call event");
+    };
+    let phone = n
+        .contact_phone_number
+        .as_deref()
+        .or(n.calling_phone_number.as_deref())
+        .and_then(|p| Phone::parse(p, DEFAULT_REGION).ok());
+    let direction = match n.direction {
+        Some(uis::notification::Direction::Out) => Direction::Out,
+        _ => Direction::In,
+    };
+    let start: DateTime<Utc> = n
+        .notification_time
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let mut actions = Vec::new();
+    if let Some(phone) = &phone {
+        actions.push(Action::EnsureClient {
+            call_session_id: call,
+            phone: phone.clone(),
+            responsible: None,
+            extra_fields: Default::default(),
+            update_existing_extra_fields: false,
+        });
+    }
+    let client = phone.clone().map(ClientRef::Phone);
+    match n.kind {
+        EventKind::Lost => {
+            let m = marker(call);
+            let who = phone
+                .as_ref()
+                .map_or_else(|| "(скрытый номер)".to_owned(), Phone::international);
+            actions.push(Action::CreateTodo {
                 call_session_id: call,
-                phone: phone.clone(),
+                outcome: CallOutcome::Lost,
+                client,
                 responsible: None,
-                extra_fields: Default::default(),
-                update_existing_extra_fields: false,
+                name: format!("Перезвонить: пропущенный звонок {who} {m}"),
+                description: format!("Пропущенный входящий звонок {who}\n{m}"),
+                marker: m,
             });
         }
-        let client = phone.clone().map(ClientRef::Phone);
-        match n.kind {
-            EventKind::Lost => {
-                let m = marker(call);
-                let who = phone
-                    .as_ref()
-                    .map_or_else(|| "(скрытый номер)".to_owned(), Phone::international);
-                actions.push(Action::CreateTodo {
-                    call_session_id: call,
-                    outcome: CallOutcome::Lost,
-                    client,
-                    responsible: None,
-                    name: format!("Перезвонить: пропущенный звонок {who} {m}"),
-                    description: format!("Пропущенный входящий звонок {who}\n{m}"),
-                    marker: m,
-                });
-            }
-            EventKind::CallFinished => {
-                let talked = n.talk_time_duration.unwrap_or(0) > 0 && n.is_lost != Some(true);
-                let outcome = CallOutcome::of(direction, talked);
-                let total = n.total_time_duration.unwrap_or(0).max(0);
-                actions.push(Action::LogCall {
-                    call_session_id: call,
-                    call_type: CallType::from(outcome),
-                    direction,
-                    phone,
-                    employee: None,
-                    extension: None,
-                    client,
-                    start,
-                    end: start + Duration::seconds(total),
-                });
-            }
-            other => {
-                return Plan::skip(format!(
-                    "«{}»: the interim rules act only on lost and finished calls",
-                    other.cabinet_label()
-                ));
-            }
+        EventKind::CallFinished => {
+            let talked = n.talk_time_duration.unwrap_or(0) > 0 && n.is_lost != Some(true);
+            let outcome = CallOutcome::of(direction, talked);
+            let total = n.total_time_duration.unwrap_or(0).max(0);
+            actions.push(Action::LogCall {
+                call_session_id: call,
+                call_type: CallType::from(outcome),
+                direction,
+                phone,
+                employee: None,
+                extension: None,
+                client,
+                start,
+                end: start + Duration::seconds(total),
+            });
         }
-        Plan {
-            actions,
-            skipped: None,
-            notes: vec!["interim rules (domain::rules::decide is not wired yet)".into()],
+        other => {
+            return Plan::skip(format!(
+                "«{}»: the interim rules act only on lost and finished calls",
+                other.cabinet_label()
+            ));
         }
+    }
+    Plan {
+        actions,
+        skipped: None,
+        notes: vec!["interim rules (domain::rules::decide is not wired yet)".into()],
     }
 }

@@ -11,7 +11,7 @@ use sqlx::AnyPool;
 
 use super::connections::MegaplanConnections;
 use super::executor::{ActionError, Executor};
-use super::interim_rules::{Plan, Planner};
+use super::interim_rules::{Plan, PlanInput, Planner};
 use super::store::{EventJob, JobConn, JobStore, in_tx};
 use super::trace::{self, Step};
 use super::{PipelineConfig, metrics, now_ms};
@@ -157,8 +157,14 @@ impl Worker {
     }
 
     async fn run(&self, event_id: &str, ev: &Event) -> anyhow::Result<Outcome> {
-        let plan = match self.plan(ev) {
-            Ok(p) => p,
+        let plan = match self.plan(ev).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(transient)) => {
+                return Ok(Outcome::Transient {
+                    message: transient,
+                    retry_after: None,
+                });
+            }
             Err(why) => return Ok(Outcome::Permanent(why)),
         };
         let decision = serde_json::to_string(&plan)?;
@@ -252,7 +258,8 @@ impl Worker {
         Ok(Outcome::Done)
     }
 
-    fn plan(&self, ev: &Event) -> Result<Plan, String> {
+    /// `Err`: the event cannot be read (permanent); `Ok(Err)`: the planner failed for now.
+    async fn plan(&self, ev: &Event) -> Result<Result<Plan, String>, String> {
         match ev.source.as_str() {
             "uis" | "reconcile" => {
                 let kind = uis::notification::EventKind::from_path_segment(&ev.event_type)
@@ -266,11 +273,19 @@ impl Worker {
                     tz,
                 )
                 .map_err(|e| e.to_string())?;
-                Ok(self.planner.plan(&n))
+                Ok(self
+                    .planner
+                    .plan(PlanInput {
+                        account_id: &ev.account_id,
+                        time_zone: tz,
+                        pool: &self.pool,
+                        notification: &n,
+                    })
+                    .await)
             }
-            _ => Ok(Plan::skip(
+            _ => Ok(Ok(Plan::skip(
                 "Megaplan application events are recorded; rules for them come with deals",
-            )),
+            ))),
         }
     }
 
