@@ -88,7 +88,12 @@ pub fn Field(
                 name=name
                 type=kind
                 value=value
-                autocomplete=if kind == "password" { "new-password" } else { "off" }
+                autocomplete=match (form, name, kind) {
+                    ("sign-in", _, "password") => "current-password",
+                    ("sign-in", "login", _) => "username",
+                    (_, _, "password") => "new-password",
+                    _ => "off",
+                }
                 aria-invalid=move || invalid().to_string()
                 aria-describedby=error_id.clone()
                 class=move || {

@@ -20,6 +20,15 @@ pub struct ServerContext {
     /// "sqlite" or "postgres": shown on the status page, decides SQL dialect where it differs.
     pub backend: &'static str,
     pub services: Arc<dyn Services>,
+    /// Seals and opens secrets at rest with the server's key (for server functions yet to come).
+    pub secrets: Arc<dyn Secrets>,
+}
+
+/// Authenticated encryption with the server's key; `aad` names where the value is stored
+/// (e.g. `megaplan_password:{id}`), so a sealed value moved elsewhere does not open.
+pub trait Secrets: Send + Sync + 'static {
+    fn seal(&self, aad: &str, plaintext: &str) -> Result<String, ServiceError>;
+    fn open(&self, aad: &str, sealed: &str) -> Result<String, ServiceError>;
 }
 
 /// The signed-in admin; the server's session guard puts it into the request's extensions.

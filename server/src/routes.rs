@@ -24,6 +24,7 @@ pub fn router(
         db: state.db.pool.clone(),
         backend: state.db.backend.name(),
         services,
+        secrets: Arc::new(crate::accounts::cipher::Cipher::new(&state.secret)),
     };
     let routes = generate_route_list(App);
 

@@ -68,6 +68,16 @@ impl Cipher {
     }
 }
 
+impl app::ssr::Secrets for Cipher {
+    fn seal(&self, aad: &str, plaintext: &str) -> Result<String, app::ssr::ServiceError> {
+        Cipher::seal(self, aad, plaintext).map_err(|e| app::ssr::ServiceError(e.to_string()))
+    }
+
+    fn open(&self, aad: &str, sealed: &str) -> Result<String, app::ssr::ServiceError> {
+        Cipher::open(self, aad, sealed).map_err(|e| app::ssr::ServiceError(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
