@@ -240,6 +240,23 @@ test('the settings read without JavaScript (server-rendered)', async ({ browser,
   await context.close();
 });
 
+test('without JavaScript: the language switch and sign-in are plain forms', async ({ browser, request }, testInfo) => {
+  const i = await emulators(request);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/sign-in');
+  await page.click('#switch-lang');
+  await expect(page.locator('#sign-in-form h2, section h2').first()).toHaveText('Sign in to the integration settings');
+  await page.fill('#sign-in-account', i.account);
+  await page.fill('#sign-in-login', i.admin_login);
+  await page.fill('#sign-in-password', i.admin_password);
+  await page.click('#sign-in');
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('#connection h2')).toHaveText('Account connection');
+  await page.screenshot({ path: testInfo.outputPath('no-js-signed-in-english.png'), fullPage: true });
+  await context.close();
+});
+
 test('English is switchable and kept for the next visit', async ({ page, context, request }) => {
   await signedIn(context, request);
   await page.goto('/');

@@ -98,9 +98,11 @@ pub enum AdminCommand {
 /// The database options alone, for subcommands that only touch the database.
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
+    /// The server's data directory (its embedded SQLite database is used without --database-url).
     #[arg(long, env = "UIS_MEGAPLAN_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
-    #[arg(long, env = "DATABASE_URL")]
+    /// `postgres://…` or `sqlite:…`, as given to the server.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
