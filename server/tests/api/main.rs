@@ -1,6 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0, a fresh database per test, real HTTP.
 
 mod auth;
+mod cli;
 mod credentials;
 mod helpers;
 mod pipeline;
