@@ -84,7 +84,7 @@ pub struct Executor<'a> {
     /// After this, a lock or a started record of a silent holder is taken over.
     pub lease: Duration,
     /// Clients found or created by earlier actions of this event, by E.164 phone.
-    clients: HashMap<String, Link>,
+    pub(super) clients: HashMap<String, Link>,
 }
 
 struct Record {
@@ -178,10 +178,7 @@ impl<'a> Executor<'a> {
                 };
                 self.log_call(&key, fields).await
             }
-            other => Err(ActionError::Permanent(format!(
-                "the interim executor cannot run «{}» yet",
-                other.describe()
-            ))),
+            other => self.run_more(&key, other).await,
         }
     }
 
@@ -201,7 +198,7 @@ impl<'a> Executor<'a> {
         }))
     }
 
-    async fn record_done(&self, key: &str, link: &Link) -> Result<(), sqlx::Error> {
+    pub(super) async fn record_done(&self, key: &str, link: &Link) -> Result<(), sqlx::Error> {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO action_records (account_id, action_key, event_id, state, megaplan_type, megaplan_id, started_at, done_at) \
@@ -223,7 +220,7 @@ impl<'a> Executor<'a> {
     /// Claims the right to create the entity of `key`. `Ok(true)`: an earlier attempt may have
     /// created it (look it up first); `Ok(false)`: first attempt. A live claim of another holder
     /// is a transient error.
-    async fn start(&self, key: &str) -> Result<bool, ActionError> {
+    pub(super) async fn start(&self, key: &str) -> Result<bool, ActionError> {
         let now = now_ms();
         let inserted = sqlx::query(
             "INSERT INTO action_records (account_id, action_key, event_id, state, started_at) \
@@ -267,7 +264,7 @@ impl<'a> Executor<'a> {
     }
 
     /// After a failed attempt the claim ends at once: the next attempt looks up, without waiting a lease.
-    async fn release_start(&self, key: &str) {
+    pub(super) async fn release_start(&self, key: &str) {
         let _ = sqlx::query(
             "UPDATE action_records SET started_at = 0 \
              WHERE account_id = $1 AND action_key = $2 AND state = 'started'",
@@ -362,7 +359,10 @@ impl<'a> Executor<'a> {
     }
 
     /// The client an action names: one this event found or created, an earlier record, or Megaplan's.
-    async fn client(&mut self, r: Option<&ClientRef>) -> Result<Option<Link>, ActionError> {
+    pub(super) async fn client(
+        &mut self,
+        r: Option<&ClientRef>,
+    ) -> Result<Option<Link>, ActionError> {
         match r {
             None => Ok(None),
             Some(ClientRef::Id(id)) => Ok(Some(Link::new("ContractorHuman", id.as_str()))),
@@ -381,7 +381,7 @@ impl<'a> Executor<'a> {
         }
     }
 
-    async fn create_todo(
+    pub(super) async fn create_todo(
         &mut self,
         key: &str,
         client: Option<&ClientRef>,
@@ -392,7 +392,7 @@ impl<'a> Executor<'a> {
         let maybe_created = self.start(key).await?;
         let out = async {
             if maybe_created
-                && let Some(id) = find_todo_by_marker(self.mp, self.http, marker).await?
+                && let Some(id) = find_by_marker(self.mp, self.http, "todo", "Todo", marker).await?
             {
                 return Ok((Link::new("Todo", id), "found in Megaplan"));
             }
@@ -434,20 +434,22 @@ impl<'a> Executor<'a> {
     }
 }
 
-fn transient(message: &str) -> ActionError {
+pub(super) fn transient(message: &str) -> ActionError {
     ActionError::Transient {
         message: message.to_owned(),
         retry_after: None,
     }
 }
 
-/// Pages through `GET /api/v3/todo` for a todo whose name holds `marker`.
+/// Pages through `GET /api/v3/{resource}` for an entity whose name or description holds `marker`.
 ///
-/// Stopgap: `megaplan::Client` has no todo search yet (a `find_todos` there should replace this);
-/// it reuses the client's token and the v3 query convention (JSON in the query string).
-async fn find_todo_by_marker(
+/// Stopgap: `megaplan::Client` has no todo or deal search yet (a `find_*` there should replace
+/// this); it reuses the client's token and the v3 query convention (JSON in the query string).
+pub(super) async fn find_by_marker(
     mp: &megaplan::Client,
     http: &reqwest::Client,
+    resource: &str,
+    content_type: &str,
     marker: &str,
 ) -> Result<Option<Id>, ActionError> {
     if mp.token_snapshot().is_none() {
@@ -457,15 +459,19 @@ async fn find_todo_by_marker(
         .token_snapshot()
         .map(|t| t.access_token)
         .ok_or_else(|| transient("no Megaplan token"))?;
+    let id_of = |v: &Value| match &v["id"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     let mut after: Option<String> = None;
     for _ in 0..1000 {
         let mut q = json!({"limit": 100});
         if let Some(a) = &after {
-            q["pageAfter"] = json!({"contentType": "Todo", "id": a});
+            q["pageAfter"] = json!({"contentType": content_type, "id": a});
         }
         let mut url = mp
             .base_url()
-            .join("api/v3/todo")
+            .join(&format!("api/v3/{resource}"))
             .map_err(|e| ActionError::Permanent(e.to_string()))?;
         let encoded: String =
             url::form_urlencoded::byte_serialize(q.to_string().as_bytes()).collect();
@@ -476,32 +482,25 @@ async fn find_todo_by_marker(
             .timeout(Duration::from_secs(10))
             .send()
             .await
-            .map_err(|e| transient(&format!("todo lookup: {e}")))?;
+            .map_err(|e| transient(&format!("{resource} lookup: {e}")))?;
         let status = r.status();
         if !status.is_success() {
             metrics::api_error("megaplan", "transient");
-            return Err(transient(&format!("todo lookup answered {status}")));
+            return Err(transient(&format!("{resource} lookup answered {status}")));
         }
         let body: Value = r
             .json()
             .await
-            .map_err(|e| transient(&format!("todo lookup: {e}")))?;
+            .map_err(|e| transient(&format!("{resource} lookup: {e}")))?;
         let items = body["data"].as_array().cloned().unwrap_or_default();
+        let holds = |v: &Value, field: &str| v[field].as_str().is_some_and(|n| n.contains(marker));
         if let Some(t) = items
             .iter()
-            .find(|t| t["name"].as_str().is_some_and(|n| n.contains(marker)))
+            .find(|t| holds(t, "name") || holds(t, "description"))
         {
-            let id = match &t["id"] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            return Ok(Some(Id(id)));
+            return Ok(Some(Id(id_of(t))));
         }
-        let last = items.last().map(|t| match &t["id"] {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        match last {
+        match items.last().map(id_of) {
             Some(l) if items.len() >= 100 && after.as_ref() != Some(&l) => after = Some(l),
             _ => return Ok(None),
         }

@@ -1,6 +1,7 @@
 //! The durable event pipeline (issue 6): ingress → inbox + job in one transaction → apalis worker →
 //! idempotent actions in Megaplan → trace; retries with backoff, dead letter, replay, metrics.
 
+mod actions;
 pub mod connections;
 pub mod executor;
 pub mod ingress;

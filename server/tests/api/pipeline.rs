@@ -512,3 +512,171 @@ async fn traces_older_than_the_retention_are_pruned() {
         app.server.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn every_action_reaches_megaplan_once_however_often_it_runs() {
+    use domain::call::{CallOutcome, Direction};
+    use domain::ids::{CallSessionId, Extension, MegaplanId};
+    use domain::phone::Phone;
+    use domain::rules::{Action, CallType, CardState, ClientRef};
+    use uis_megaplan::pipeline::executor::Executor;
+
+    let app = spawn_pipeline(TestBackend::Sqlite).await.unwrap();
+    let pool = &app.server.state.db.pool;
+    let call = CallSessionId(4242);
+    let phone: Phone = "79501234567".parse().unwrap();
+    let client = Some(ClientRef::Phone(phone.clone()));
+    let anna = MegaplanId::parse("1000002").unwrap();
+    let ext = Some(Extension::parse("101").unwrap());
+    let at = chrono::Utc::now();
+    let marker = domain::rules::marker(call);
+    let actions = vec![
+        Action::EnsureClient {
+            call_session_id: call,
+            phone: phone.clone(),
+            responsible: None,
+            extra_fields: Default::default(),
+            update_existing_extra_fields: false,
+        },
+        Action::ShowCallCard {
+            call_session_id: call,
+            direction: Direction::In,
+            phone: Some(phone.clone()),
+            employee: anna.clone(),
+            extension: ext.clone(),
+            virtual_number: None,
+            client: client.clone(),
+            at,
+        },
+        Action::UpdateCallCard {
+            call_session_id: call,
+            state: CardState::Talking,
+            uis_employee: None,
+            employee: Some(anna.clone()),
+            extension: ext.clone(),
+            client: None,
+            at,
+        },
+        Action::UpdateCallCard {
+            call_session_id: call,
+            state: CardState::Finished(CallType::In),
+            uis_employee: None,
+            employee: Some(anna.clone()),
+            extension: ext.clone(),
+            client: client.clone(),
+            at,
+        },
+        Action::AttachRecording {
+            call_session_id: call,
+            url: "https://media.example/rec/4242.mp3".into(),
+        },
+        Action::SetClientResponsible {
+            call_session_id: call,
+            client: ClientRef::Phone(phone.clone()),
+            responsible: anna.clone(),
+        },
+        Action::CreateCommunication {
+            call_session_id: call,
+            outcome: CallOutcome::Answered,
+            client: client.clone(),
+            responsible: Some(anna.clone()),
+            start: at,
+            end: at + chrono::Duration::seconds(60),
+            name: "Входящий звонок".into(),
+            description: "Разговор 1 мин\n[uis:communication:4242]".into(),
+        },
+        Action::CreateTodo {
+            call_session_id: call,
+            outcome: CallOutcome::Answered,
+            client: client.clone(),
+            responsible: Some(anna.clone()),
+            name: format!("Перезвонить {marker}"),
+            description: marker.clone(),
+            marker: marker.clone(),
+        },
+        Action::CreateDeal {
+            call_session_id: call,
+            outcome: CallOutcome::Answered,
+            client: client.clone(),
+            responsible: Some(anna.clone()),
+            program: MegaplanId::parse("1").unwrap(),
+            name: format!("Сделка по звонку {marker}"),
+            description: marker.clone(),
+            marker: marker.clone(),
+        },
+    ];
+    let mp = megaplan::Client::new(
+        app.emu.base_url(),
+        megaplan::Credentials {
+            login: app.emu.seed().login.clone(),
+            password: app.emu.seed().password.clone(),
+        },
+    );
+    let http = reqwest::Client::new();
+    for round in 0..3 {
+        // A fresh executor each round is a new attempt of the event (after a crash, a replay).
+        let mut exec = Executor::new(
+            pool,
+            ACCOUNT,
+            "event-4242",
+            &mp,
+            &http,
+            "test-holder",
+            Duration::from_secs(2),
+        );
+        for a in &actions {
+            let done = exec.run(a).await;
+            assert!(done.is_ok(), "round {round}: {}: {done:?}", a.describe());
+        }
+    }
+    // A crash between Megaplan's answer and our record: the records say «started», not «done».
+    sqlx::query("UPDATE action_records SET state = 'started', started_at = 0, megaplan_id = NULL")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut exec = Executor::new(
+        pool,
+        ACCOUNT,
+        "event-4242",
+        &mp,
+        &http,
+        "test-holder-2",
+        Duration::from_secs(2),
+    );
+    for a in &actions {
+        let done = exec.run(a).await;
+        assert!(done.is_ok(), "after the crash: {}: {done:?}", a.describe());
+    }
+    let emu = app.emu.state();
+    assert_eq!(clients_with_phone(&app.emu, "79501234567"), 1);
+    assert_eq!(calls_of(&app.emu, 4242), 1);
+    let card = emu
+        .call_infos()
+        .into_iter()
+        .find(|c| c["providerId"] == "4242")
+        .unwrap();
+    assert_eq!(card["state"], "finished", "{card}");
+    assert_eq!(
+        card["recordLinks"].as_array().map(Vec::len),
+        Some(1),
+        "{card}"
+    );
+    assert_eq!(todos_of_call(&app.emu, 4242), 1, "the todo");
+    let communications = emu
+        .todos()
+        .iter()
+        .filter(|t| {
+            t["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("[uis:communication:4242]"))
+        })
+        .count();
+    assert_eq!(communications, 1);
+    let deals = emu
+        .deals()
+        .iter()
+        .filter(|d| d["name"].as_str().is_some_and(|n| n.contains(&marker)))
+        .count();
+    assert_eq!(deals, 1);
+    app.server.shutdown().await.unwrap();
+}
