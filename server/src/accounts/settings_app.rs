@@ -67,6 +67,7 @@ impl SettingsApp {
         let guard = Arc::new(Guard {
             db: db.clone(),
             public_origin: public_url.origin().ascii_serialization(),
+            e2e: demo.is_some(),
         });
         let service = SettingsService::new(
             db.clone(),

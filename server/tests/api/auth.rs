@@ -324,3 +324,39 @@ async fn the_embedded_default_creates_one_admin_at_first_start_only() {
     let session = session_of(&app, &account, &login, &password).await;
     assert_eq!(session.get("/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_e2e_hook_exists_only_in_e2e_mode() {
+    let app = spawn_app(TestBackend::Sqlite).await.unwrap();
+    let r = Session::anonymous(&app).get("/_e2e/emulators").await;
+    assert_eq!(r.status(), 303, "closed like any other path");
+
+    let app = crate::signed_in::spawn_app_with(TestBackend::Sqlite, |a| a.e2e = true)
+        .await
+        .unwrap();
+    let r = Session::anonymous(&app).get("/_e2e/emulators").await;
+    assert_eq!(r.status(), 200);
+    let info: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(info["account"], "e2e");
+    let session = session_of(&app, "e2e", "admin", "e2e-password").await;
+    assert_eq!(
+        session.get("/").await.status(),
+        200,
+        "the seeded admin signs in"
+    );
+    // The emulator's address is allowed, so credentials pointing at it are checked and saved.
+    let url = info["megaplan_url"].as_str().unwrap();
+    let outcome = session
+        .submit(
+            "add_megaplan_credentials",
+            &[
+                ("name", "Demo"),
+                ("login", info["megaplan_login"].as_str().unwrap()),
+                ("password", info["megaplan_password"].as_str().unwrap()),
+                ("domain", url),
+            ],
+        )
+        .await;
+    assert_eq!(outcome, FormOutcome::Saved);
+    app.server.shutdown().await.unwrap();
+}
