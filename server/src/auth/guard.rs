@@ -50,6 +50,11 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     if !safe && !path.starts_with("/hooks/") && !same_origin(req.headers(), &g.public_origin) {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
+    // Open paths need no session lookup (static files, probes, webhooks), but the sign-in page does:
+    // a signed-in admin is sent on to the settings.
+    if (is_public(&path) && path != app::SIGN_IN_PATH) || (g.e2e && path.starts_with(E2E_PREFIX)) {
+        return next.run(req).await;
+    }
     let user = match session_of(&g.db, req.headers()).await {
         Ok(user) => user,
         Err(e) => {
@@ -64,7 +69,7 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
             }
             req.extensions_mut().insert(user);
         }
-        None if is_public(&path) || (g.e2e && path.starts_with(E2E_PREFIX)) => {}
+        None if path == app::SIGN_IN_PATH => {}
         None => return refuse(&path),
     }
     next.run(req).await
