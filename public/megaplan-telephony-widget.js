@@ -1,0 +1,73 @@
+/*
+ * uis-megaplan: click-to-call and do-not-disturb from Megaplan (features T11, T15).
+ *
+ * Install it as the JS of a Megaplan application widget (placeholders `common_phone_number` and
+ * `common_telephony_widget`, megaplan-api.md §8). Fill CONFIG with what the settings page shows under
+ * GET /api/telephony/widget: the two URLs and the account's token. The contract it speaks is documented
+ * in server/src/telephony/megaplan_contract.rs.
+ *
+ *   UisMegaplan.call("1000002", "+7 999 123-45-67")          // rings the employee, then the client
+ *   UisMegaplan.setDoNotDisturb("1000002", true)              // UIS status «Не беспокоить»
+ *
+ * With `autoBind`, every `a[href^="tel:"]` on the page becomes a click-to-call link for the signed-in
+ * user (`employeeId`, taken from the page's Megaplan context when the widget host provides it).
+ */
+(function (global) {
+  "use strict";
+
+  var CONFIG = {
+    callUrl: "https://integration.example.ru/hooks/megaplan/ACCOUNT_KEY/telephony/call",
+    dndUrl: "https://integration.example.ru/hooks/megaplan/ACCOUNT_KEY/telephony/dnd",
+    token: "PASTE-THE-ACCOUNT-TOKEN",
+    employeeId: null,
+    autoBind: true,
+  };
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Uis-Megaplan-Token": CONFIG.token },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().then(function (answer) {
+        if (!r.ok) {
+          var e = new Error(answer && answer.message ? answer.message : "HTTP " + r.status);
+          e.code = answer && answer.error;
+          throw e;
+        }
+        return answer;
+      });
+    });
+  }
+
+  var UisMegaplan = {
+    configure: function (options) {
+      for (var k in options) if (Object.prototype.hasOwnProperty.call(options, k)) CONFIG[k] = options[k];
+      return UisMegaplan;
+    },
+    /** Starts a call; resolves to {call_session_id, external_id}. */
+    call: function (employeeId, phone, externalId) {
+      var body = { employee_id: String(employeeId), phone: String(phone) };
+      if (externalId) body.external_id = String(externalId);
+      return post(CONFIG.callUrl, body);
+    },
+    /** Mirrors the web phone's «не беспокоить» switch to the UIS employee status. */
+    setDoNotDisturb: function (employeeId, on) {
+      return post(CONFIG.dndUrl, { employee_id: String(employeeId), dnd: !!on });
+    },
+  };
+
+  function bind(doc) {
+    doc.addEventListener("click", function (ev) {
+      var a = ev.target && ev.target.closest ? ev.target.closest('a[href^="tel:"]') : null;
+      if (!a || !CONFIG.autoBind || !CONFIG.employeeId) return;
+      ev.preventDefault();
+      UisMegaplan.call(CONFIG.employeeId, a.getAttribute("href").slice(4)).catch(function (e) {
+        global.alert("Звонок не начат: " + e.message);
+      });
+    });
+  }
+
+  global.UisMegaplan = UisMegaplan;
+  if (global.document) bind(global.document);
+})(typeof window !== "undefined" ? window : this);
