@@ -19,14 +19,15 @@ pub struct Step<'a> {
 
 /// Writes one step; a trace that cannot be written is logged, never fails the event.
 pub async fn write(pool: &AnyPool, account_id: &str, event_id: &str, s: Step<'_>) {
+    let at = now_ms();
     let r = sqlx::query(
         "INSERT INTO event_trace (id, event_id, account_id, at, step, action_key, request, status, created_ids, duration_ms, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(step_id(at))
     .bind(event_id)
     .bind(account_id)
-    .bind(now_ms())
+    .bind(at)
     .bind(s.step)
     .bind(s.action_key)
     .bind(s.request)
@@ -39,6 +40,14 @@ pub async fn write(pool: &AnyPool, account_id: &str, event_id: &str, s: Step<'_>
     if let Err(e) = r {
         tracing::warn!(error = %e, event_id, "cannot write the event trace");
     }
+}
+
+/// Sorts like the steps were written (time, then this process's sequence), unique across servers.
+fn step_id(at: i64) -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tail = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{at:013}-{seq:012}-{tail}")
 }
 
 /// One step of an event's trace, as the event log shows it.
@@ -104,4 +113,112 @@ pub async fn prune_jobs(db: &crate::db::Db) -> Result<u64, sqlx::Error> {
         .execute(&db.pool)
         .await?
         .rows_affected())
+}
+
+/// One event as the event log shows it: what arrived, what became of it, and its steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub id: String,
+    pub account_id: String,
+    pub source: String,
+    pub event_type: String,
+    pub received_at: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// The payload as received: the body, or the query string of a GET notification.
+    pub body: String,
+    pub query: Option<String>,
+    pub decision: Option<String>,
+    pub steps: Vec<TraceRow>,
+}
+
+type EventRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+const EVENT_COLUMNS: &str = "SELECT id, account_id, source, event_type, received_at, status, \
+     CAST(attempts AS BIGINT), last_error, body, query, decision FROM inbox_events";
+
+fn view(r: EventRow, steps: Vec<TraceRow>) -> EventView {
+    let (
+        id,
+        account_id,
+        source,
+        event_type,
+        received_at,
+        status,
+        attempts,
+        last_error,
+        body,
+        query,
+        decision,
+    ) = r;
+    EventView {
+        id,
+        account_id,
+        source,
+        event_type,
+        received_at,
+        status,
+        attempts,
+        last_error,
+        body,
+        query,
+        decision,
+        steps,
+    }
+}
+
+/// One event of `account_id` with its trace.
+pub async fn event(
+    pool: &AnyPool,
+    account_id: &str,
+    event_id: &str,
+) -> Result<Option<EventView>, sqlx::Error> {
+    let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{EVENT_COLUMNS} WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(event_id)
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?;
+    match row {
+        Some(r) => {
+            let steps = of_event(pool, event_id).await?;
+            Ok(Some(view(r, steps)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The newest `limit` events of `account_id` received in `[from_ms, to_ms)`, without their steps.
+pub async fn events(
+    pool: &AnyPool,
+    account_id: &str,
+    from_ms: i64,
+    to_ms: i64,
+    limit: i64,
+) -> Result<Vec<EventView>, sqlx::Error> {
+    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{EVENT_COLUMNS} WHERE account_id = $1 AND received_at >= $2 AND received_at < $3 \
+         ORDER BY received_at DESC LIMIT $4"
+    )))
+    .bind(account_id)
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| view(r, Vec::new())).collect())
 }

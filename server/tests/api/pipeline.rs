@@ -45,6 +45,31 @@ async fn a_lost_call_becomes_one_client_one_todo_one_call_with_a_trace() {
         )
         .await;
         assert_eq!(decisions, 2);
+        let log = uis_megaplan::pipeline::trace::events(pool, ACCOUNT, 0, i64::MAX, 10)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 2);
+        let lost = log.iter().find(|e| e.event_type == "lost").unwrap();
+        let one = uis_megaplan::pipeline::trace::event(pool, ACCOUNT, &lost.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            one.body.contains("\"call_session_id\":5000"),
+            "{}",
+            one.body
+        );
+        assert_eq!(one.status, "done");
+        let steps: Vec<&str> = one.steps.iter().map(|s| s.step.as_str()).collect();
+        assert_eq!(steps, ["decision", "action", "action", "done"]);
+        let todo = &one.steps[2];
+        assert_eq!(todo.status.as_deref(), Some("created"));
+        assert!(
+            todo.created_ids
+                .as_deref()
+                .is_some_and(|i| i.starts_with("Todo:"))
+        );
+        assert!(todo.duration_ms.is_some());
         // What `/metrics` renders (the route sits behind the settings' session guard for now).
         let metrics = app.server.pipeline.metrics_text().await;
         assert!(
