@@ -61,9 +61,46 @@ pub struct Run {
     pub results: Vec<EmployeeResult>,
 }
 
-/// One run at a time per account in this process (a second request joins the running one).
+/// One run at a time per account: in this process (a map) and across servers (`employee_sync_locks`).
 #[derive(Clone, Default)]
 pub struct Running(Arc<Mutex<HashMap<String, String>>>);
+
+/// How long a run may hold the account before another server may take over.
+const LEASE_MS: i64 = 30 * 60 * 1000;
+
+/// Takes the account's lease for `run`; `Some(other run)` when another run holds it.
+async fn lease(pool: &AnyPool, account_id: &str, run: &str) -> Result<Option<String>, sqlx::Error> {
+    let now = now_ms();
+    let taken = sqlx::query(
+        "INSERT INTO employee_sync_locks (account_id, run_id, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at \
+         WHERE employee_sync_locks.expires_at < $4",
+    )
+    .bind(account_id)
+    .bind(run)
+    .bind(now + LEASE_MS)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if taken == 1 {
+        return Ok(None);
+    }
+    let holder: Option<(String,)> =
+        sqlx::query_as("SELECT run_id FROM employee_sync_locks WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(Some(holder.map(|h| h.0).unwrap_or_default()))
+}
+
+async fn release(pool: &AnyPool, account_id: &str, run: &str) {
+    let _ = sqlx::query("DELETE FROM employee_sync_locks WHERE account_id = $1 AND run_id = $2")
+        .bind(account_id)
+        .bind(run)
+        .execute(pool)
+        .await;
+}
 
 /// Starts a run in the background and returns its id; the running one's id if a run is under way.
 pub async fn start(
@@ -81,6 +118,18 @@ pub async fn start(
         r.insert(account_id.to_owned(), id.clone());
         id
     };
+    let forget = || running.0.lock().expect("running").remove(account_id);
+    match lease(&access.pool, account_id, &id).await {
+        Ok(None) => {}
+        Ok(Some(other)) => {
+            forget();
+            return Ok(other);
+        }
+        Err(e) => {
+            forget();
+            return Err(e);
+        }
+    }
     let inserted = sqlx::query(
         "INSERT INTO employee_sync_runs (id, account_id, trigger_kind, status, total, processed, started_at) \
          VALUES ($1, $2, $3, 'running', 0, 0, $4)",
@@ -92,7 +141,8 @@ pub async fn start(
     .execute(&access.pool)
     .await;
     if let Err(e) = inserted {
-        running.0.lock().expect("running").remove(account_id);
+        release(&access.pool, account_id, &id).await;
+        forget();
         return Err(e);
     }
     let (access, running, account, run) = (
@@ -119,6 +169,7 @@ pub async fn start(
         .bind(&run)
         .execute(&access.pool)
         .await;
+        release(&access.pool, &account, &run).await;
         running.0.lock().expect("running").remove(&account);
     });
     Ok(id)

@@ -57,6 +57,7 @@ impl RouteCache {
             answers: Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_live(ANSWER_TTL)
+                .support_invalidation_closures()
                 .build(),
             staff: Cache::builder()
                 .max_capacity(10_000)
@@ -72,6 +73,13 @@ impl RouteCache {
     /// After the telephony-settings sync: who has which phone may have changed.
     pub async fn forget_account(&self, account_id: &str) {
         self.staff.invalidate(account_id).await;
+        let account = account_id.to_owned();
+        if let Err(e) = self
+            .answers
+            .invalidate_entries_if(move |k, _| k.0 == account)
+        {
+            tracing::warn!(error = %e, "routing: cannot forget the account's answers");
+        }
     }
 }
 

@@ -197,3 +197,63 @@ async fn routing_of_an_unknown_account_key_is_404_and_off_means_the_fallback() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn routing_follows_a_new_telephony_settings_sync() {
+    for backend in BACKENDS {
+        // Alekseeva is known to UIS by her extension only (another e-mail there).
+        let mp = vec![Mp(
+            2001,
+            "Алексеева",
+            "alekseeva@acme.example",
+            "+7 916 100-00-01",
+            Some("201"),
+        )];
+        let ui = vec![Ui(
+            7001,
+            "Алексеева",
+            "a.alekseeva@uis.example",
+            "201",
+            MANAGER_PHONE,
+        )];
+        let settings = json!({"call_processing": {"personal_manager_routing": true}});
+        let Some(t) = spawn(backend, &mp, &ui, settings).await else {
+            continue;
+        };
+        t.sync_telephony_settings().await;
+        t.uis.set_route_url(Some(t.route_url()));
+        t.client_with_manager("+7 999 555-66-77", 2001).await;
+        assert!(matches!(
+            ring(&t, "79995556677").await,
+            RouteOutcome::Phones { .. }
+        ));
+
+        // Her extension changes in Megaplan: after the sync she has no UIS employee, and the cached
+        // answer goes with the old mapping.
+        let client = t.megaplan_client();
+        let config = client
+            .call_user_configs()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.employee.id.as_str() == "2001")
+            .unwrap();
+        client
+            .update_call_user_config(&config.id, "299")
+            .await
+            .unwrap();
+        let report = t.sync_telephony_settings().await;
+        assert_eq!(
+            report["extension_without_uis_employee"][0]["megaplan_user_id"], "2001",
+            "{report}"
+        );
+        assert_eq!(
+            ring(&t, "79995556677").await,
+            RouteOutcome::ReturnedCode {
+                code: uis_megaplan::telephony::routing::NOT_ASSIGNED_CODE
+            },
+            "{backend:?}"
+        );
+        t.stop().await;
+    }
+}

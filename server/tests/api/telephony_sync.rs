@@ -275,3 +275,66 @@ async fn employee_sync_reports_a_uis_refusal_with_its_reason() {
         t.stop().await;
     }
 }
+
+async fn latest_run(t: &TelephonyApp) -> Option<uis_megaplan::telephony::employee_sync::Run> {
+    uis_megaplan::telephony::employee_sync::run(t.pool(), &t.account_id, None)
+        .await
+        .unwrap()
+}
+
+async fn wait_finished(t: &TelephonyApp) -> uis_megaplan::telephony::employee_sync::Run {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(run) = latest_run(t).await
+            && run.status != "running"
+        {
+            return run;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the employee sync did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn scheduled_employee_sync_runs_where_switched_on_and_one_run_at_a_time_across_servers() {
+    use uis_megaplan::telephony::employee_sync::{Running, scheduled, start};
+    for backend in BACKENDS {
+        let settings = json!({"sync": {"sync_employees": true, "employees": ["2003"]}});
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), settings).await else {
+            continue;
+        };
+        let tel = &t.app.server.telephony;
+        // UIS is slow, so the run is still going when a second server wants to start one.
+        t.uis.set_api_delay(Some(Duration::from_millis(300)));
+        scheduled(&tel.access, &tel.running).await;
+        let first = latest_run(&t).await.expect("a scheduled run");
+        assert_eq!(first.trigger_kind, "schedule");
+        let other_server = Running::default();
+        let joined = start(&tel.access, &other_server, &t.account_id, "manual")
+            .await
+            .unwrap();
+        assert_eq!(joined, first.id, "{backend:?}: one run at a time");
+        let done = wait_finished(&t).await;
+        assert_eq!(done.id, first.id);
+        assert_eq!(done.status, "done");
+        assert_eq!(done.results[0].outcome, "created");
+        t.uis.set_api_delay(None);
+
+        // Finished: the lease is free again.
+        let next = start(&tel.access, &other_server, &t.account_id, "manual")
+            .await
+            .unwrap();
+        assert_ne!(next, first.id);
+        wait_finished(&t).await;
+
+        // Switched off: the schedule leaves the account alone.
+        t.set_settings(json!({"sync": {"sync_employees": false, "employees": ["2003"]}}))
+            .await;
+        scheduled(&tel.access, &tel.running).await;
+        assert_eq!(latest_run(&t).await.unwrap().id, next, "{backend:?}");
+        t.stop().await;
+    }
+}
