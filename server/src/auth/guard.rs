@@ -21,6 +21,8 @@ const PUBLIC_PATHS: &[&str] = &[
     "/api/set_language",
     "/healthz",
     "/readyz",
+    // Counters only, no account data: Prometheus scrapes it without a browser session.
+    "/metrics",
     "/favicon.ico",
 ];
 const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/hooks/"];
