@@ -107,9 +107,14 @@ fn a_database_url_of_another_kind_is_a_clear_error() {
 
 #[tokio::test]
 async fn metrics_are_scraped_without_a_session_in_prometheus_format() {
-    let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite).await.unwrap();
+    let app = spawn_app(uis_megaplan::testing::TestBackend::Sqlite)
+        .await
+        .unwrap();
     let r = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
-    assert!(text.contains("# TYPE"), "Prometheus exposition format: {text}");
+    assert!(
+        text.contains("# TYPE"),
+        "Prometheus exposition format: {text}"
+    );
 }
