@@ -127,29 +127,37 @@ async fn writer(store: JobStore, mut rx: mpsc::Receiver<(InboxRow, Reply)>) {
 }
 
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
-    content_type, query, body, received_at, status, attempts) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0) \
-    ON CONFLICT (account_id, dedupe_key) DO NOTHING";
+    content_type, query, body, received_at, status, attempts) ";
 
-/// Inserts rows (a duplicate dedupe key inserts nothing) and one job per new row, in one transaction.
+/// Inserts rows (a duplicate dedupe key inserts nothing) and one job per new row, in one transaction:
+/// one multi-row INSERT … RETURNING tells which rows are new.
 pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result<Vec<Accepted>> {
     in_tx!(store, |conn| {
+        let mut new = std::collections::HashSet::new();
+        // 11 parameters a row; SQLite allows 32766 in one statement.
+        for chunk in rows.chunks(1000) {
+            let mut q = sqlx::QueryBuilder::new(INSERT_INBOX);
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.id.as_str())
+                    .push_bind(r.account_id.as_str())
+                    .push_bind(r.source)
+                    .push_bind(r.event_type.as_str())
+                    .push_bind(r.dedupe_key.as_str())
+                    .push_bind(r.content_type.as_deref())
+                    .push_bind(r.query.as_deref())
+                    .push_bind(r.body.as_str())
+                    .push_bind(r.received_at)
+                    .push_bind("queued")
+                    .push_bind(0_i32);
+            });
+            q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id");
+            let ids: Vec<(String,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+            new.extend(ids.into_iter().map(|(id,)| id));
+        }
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut jobs = Vec::new();
         for r in rows {
-            let done = sqlx::query(INSERT_INBOX)
-                .bind(&r.id)
-                .bind(&r.account_id)
-                .bind(r.source)
-                .bind(&r.event_type)
-                .bind(&r.dedupe_key)
-                .bind(&r.content_type)
-                .bind(&r.query)
-                .bind(&r.body)
-                .bind(r.received_at)
-                .execute(&mut *conn)
-                .await?;
-            if done.rows_affected() == 1 {
+            if new.contains(&r.id) {
                 outcomes.push(Accepted::New);
                 jobs.push(
                     EventJob {

@@ -182,8 +182,12 @@ async fn bad_inputs_are_refused_and_leave_nothing_half_written() {
         assert_eq!(count(pool, "SELECT COUNT(*) FROM inbox_events").await, 0);
         assert_eq!(count(pool, "SELECT COUNT(*) FROM rejected_events").await, 2);
         let jobs = match backend {
-            TestBackend::Sqlite => "SELECT COUNT(*) FROM Jobs",
-            TestBackend::Postgres => "SELECT COUNT(*) FROM apalis.jobs",
+            TestBackend::Sqlite => {
+                "SELECT COUNT(*) FROM Jobs WHERE job_type = 'uis_megaplan.events'"
+            }
+            TestBackend::Postgres => {
+                "SELECT COUNT(*) FROM apalis.jobs WHERE job_type = 'uis_megaplan.events'"
+            }
         };
         assert_eq!(count(pool, jobs).await, 0, "{backend:?}: no job enqueued");
         // A good event still goes through afterwards.
