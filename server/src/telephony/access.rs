@@ -64,9 +64,10 @@ impl Access {
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(10))
                 .build(),
+            // Long enough to reuse the token; short enough that newly selected credentials take over.
             megaplan: Cache::builder()
                 .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(600))
+                .time_to_live(Duration::from_secs(120))
                 .build(),
         }
     }

@@ -148,17 +148,47 @@ pub async fn sync(access: &Access, account_id: &str) -> Result<TelephonySync, Sy
             }
         })
         .collect();
-    store(&access.pool, account_id, &staff).await?;
+    store(&access.pool, account_id, &staff, &uis_employees).await?;
     Ok(table(&access.pool, account_id).await?)
 }
 
-async fn store(pool: &AnyPool, account_id: &str, staff: &[StaffRow]) -> Result<(), sqlx::Error> {
+async fn store(
+    pool: &AnyPool,
+    account_id: &str,
+    staff: &[StaffRow],
+    uis_employees: &[uis::data_api::Employee],
+) -> Result<(), sqlx::Error> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM telephony_staff WHERE account_id = $1")
+    for table in ["telephony_staff", "telephony_uis_employees"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE account_id = $1"
+        )))
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
+    }
+    for u in uis_employees {
+        sqlx::query(
+            "INSERT INTO telephony_uis_employees (account_id, uis_employee_id, full_name, email, extension, phone, synced_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(account_id)
+        .bind(u.id)
+        .bind(&u.full_name)
+        .bind(&u.email)
+        .bind(
+            u.extension
+                .as_ref()
+                .and_then(|x| x.extension_phone_number.as_deref())
+                .map(str::trim)
+                .filter(|x| !x.is_empty()),
+        )
+        .bind(uis_phone_of(u))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     for r in staff {
         sqlx::query(
             "INSERT INTO telephony_staff (account_id, megaplan_user_id, megaplan_name, email, extension, \
@@ -240,6 +270,70 @@ pub async fn by_extension(
     .bind(extension)
     .fetch_optional(pool)
     .await
+}
+
+/// The account's directory as the rules want it (`Known.staff`): UIS employee → extension (UIS's own),
+/// extension → Megaplan user (Megaplan's telephony settings), UIS employee → Megaplan user by e-mail
+/// (the sync's matches, and the employee sync's latest created / matched results). Values that are not
+/// valid ids (e.g. a SIP login as extension) are skipped: they cannot link a card anyway.
+pub async fn known_staff(
+    pool: &AnyPool,
+    account_id: &str,
+) -> Result<domain::rules::Staff, sqlx::Error> {
+    use domain::{Extension, MegaplanId, UisEmployeeId};
+    let mut staff = domain::rules::Staff::default();
+    let uis: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT uis_employee_id, extension FROM telephony_uis_employees WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    for (id, ext) in uis {
+        if let Some(Ok(ext)) = ext.as_deref().map(Extension::parse) {
+            staff.extension_of.insert(UisEmployeeId(id), ext);
+        }
+    }
+    type Row = (String, Option<String>, Option<i64>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT megaplan_user_id, extension, uis_employee_id, matched_by FROM telephony_staff WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    for (mp, ext, uis, matched_by) in rows {
+        let Ok(mp) = MegaplanId::parse(&mp) else {
+            continue;
+        };
+        if let Some(Ok(ext)) = ext.as_deref().map(Extension::parse) {
+            staff.megaplan_by_extension.insert(ext, mp.clone());
+        }
+        if matched_by.as_deref() == Some("email")
+            && let Some(uis) = uis
+        {
+            staff
+                .megaplan_by_uis_employee
+                .insert(UisEmployeeId(uis), mp);
+        }
+    }
+    // The employee sync matches by e-mail too; its latest finished run adds what T1 has not seen.
+    let synced: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT r.megaplan_user_id, r.uis_employee_id FROM employee_sync_results r \
+         WHERE r.uis_employee_id IS NOT NULL AND r.outcome IN ('created', 'matched') AND r.run_id = \
+         (SELECT id FROM employee_sync_runs WHERE account_id = $1 AND status = 'done' \
+          ORDER BY started_at DESC, id LIMIT 1)",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    for (mp, uis) in synced {
+        if let Ok(mp) = MegaplanId::parse(&mp) {
+            staff
+                .megaplan_by_uis_employee
+                .entry(UisEmployeeId(uis))
+                .or_insert(mp);
+        }
+    }
+    Ok(staff)
 }
 
 #[cfg(test)]

@@ -129,6 +129,27 @@ async fn telephony_settings_sync_stores_the_mapping_and_reports_an_extension_wit
             .unwrap();
         assert_eq!(by_ext.megaplan_user_id, "2002");
 
+        // What the worker reads to pick whom the pop-up card goes to (the rules' `Known.staff`).
+        let known = uis_megaplan::telephony::staff::known_staff(pool, &t.account_id)
+            .await
+            .unwrap();
+        let uis = |id: i64| domain::UisEmployeeId(id);
+        assert_eq!(
+            known.megaplan(uis(7001)).map(|m| m.as_str()),
+            Some("2001"),
+            "by extension"
+        );
+        assert_eq!(
+            known
+                .megaplan_by_extension_of(uis(7002))
+                .map(|m| m.as_str()),
+            Some("2002")
+        );
+        // 7009 has extension 209, which nobody has in Megaplan: linked by e-mail only.
+        assert_eq!(known.extension(uis(7009)).map(|x| x.as_str()), Some("209"));
+        assert_eq!(known.megaplan_by_extension_of(uis(7009)), None);
+        assert_eq!(known.megaplan(uis(7009)).map(|m| m.as_str()), Some("2004"));
+
         // A second sync replaces, it does not add.
         let again = t.sync_telephony_settings().await;
         assert_eq!(again["staff"].as_array().unwrap().len(), 6, "{backend:?}");
