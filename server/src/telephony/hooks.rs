@@ -38,7 +38,8 @@ pub async fn route(
             return Json(uis::routing::RouteAnswer::default()).into_response();
         }
     };
-    if !account.settings.call_processing.personal_manager_routing {
+    // T16: nothing happens until the telephony section is activated.
+    if !account.section_active || !account.settings.call_processing.personal_manager_routing {
         return Json(uis::routing::RouteAnswer::default()).into_response();
     }
     let content_type = headers
@@ -123,6 +124,13 @@ async fn authorize(
             StatusCode::UNAUTHORIZED,
             "bad_token",
             format!("missing or wrong {TOKEN_HEADER} header"),
+        ));
+    }
+    if !account.section_active {
+        return Err(fail(
+            StatusCode::CONFLICT,
+            "integration_inactive",
+            "the telephony integration is not activated in the settings",
         ));
     }
     let employee_id = employee_id.trim();

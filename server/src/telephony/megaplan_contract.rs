@@ -27,7 +27,8 @@
 //!   `OPTIONS` answers the browser's CORS preflight.
 //! - Errors: `{"error": "<code>", "message": "<text>"}` with 400 `bad_request` / `bad_phone`,
 //!   401 `bad_token`, 404 `unknown_account` / `unknown_employee` (not in Megaplan's telephony settings
-//!   as last synchronised, T1), 409 `no_uis_employee` (the employee has no UIS employee),
+//!   as last synchronised, T1), 409 `no_uis_employee` (the employee has no UIS employee) /
+//!   `integration_inactive` (the telephony section is not activated, T16),
 //!   422 `no_click_to_call_number` / `no_dnd_status`, 502 `uis_error` (UIS refused; the message says why).
 
 use serde::{Deserialize, Serialize};

@@ -295,3 +295,28 @@ async fn dnd_on_and_off_changes_the_uis_employee_status() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn click_to_call_and_dnd_wait_for_the_integration_to_be_activated() {
+    for backend in BACKENDS {
+        let settings = json!({"click_to_call": {"number": format!("+{VIRTUAL_NUMBER}")}});
+        let Some(t) = app(backend, settings.clone()).await else {
+            continue;
+        };
+        t.set_section(false, settings).await;
+        let token = t.token();
+        for (action, body) in [
+            (
+                "call",
+                json!({"employee_id": "2001", "phone": "+79991112233"}),
+            ),
+            ("dnd", json!({"employee_id": "2001", "dnd": true})),
+        ] {
+            let (status, answer) = t.megaplan_request(action, body, Some(&token)).await;
+            assert_eq!(status, 409, "{backend:?} {action}: {answer}");
+            assert_eq!(answer["error"], "integration_inactive");
+        }
+        assert!(t.uis.started_calls().is_empty());
+        t.stop().await;
+    }
+}

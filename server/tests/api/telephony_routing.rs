@@ -167,7 +167,7 @@ async fn routing_a_manager_change_is_seen_after_invalidation() {
 }
 
 #[tokio::test]
-async fn routing_of_an_unknown_account_key_is_404_and_off_means_the_fallback() {
+async fn routing_of_an_unknown_account_key_is_404_and_an_inactive_integration_means_the_fallback() {
     for backend in BACKENDS {
         let (mp, ui) = staff();
         let Some(t) = spawn(backend, &mp, &ui, json!({})).await else {
@@ -181,7 +181,13 @@ async fn routing_of_an_unknown_account_key_is_404_and_off_means_the_fallback() {
             .await
             .unwrap();
         assert_eq!(r.status(), 404);
-        // Routing switched off in the settings: the empty answer, UIS's fallback branch.
+        t.set_section(
+            false,
+            json!({"call_processing": {"personal_manager_routing": true}}),
+        )
+        .await;
+        // Routing on, but the telephony section not activated (T16): the empty answer, UIS's
+        // fallback branch.
         let r = t
             .app
             .http

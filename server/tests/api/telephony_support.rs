@@ -203,13 +203,18 @@ impl TelephonyApp {
 
     /// Saves the telephony section as the settings page does (active).
     pub async fn set_settings(&self, settings: Value) {
+        self.set_section(true, settings).await;
+    }
+
+    pub async fn set_section(&self, active: bool, settings: Value) {
         sqlx::query(
             "INSERT INTO account_settings (account_id, section, active, settings, updated_at) \
-             VALUES ($1, 'telephony', 1, $2, 0) \
-             ON CONFLICT (account_id, section) DO UPDATE SET settings = excluded.settings",
+             VALUES ($1, 'telephony', $3, $2, 0) \
+             ON CONFLICT (account_id, section) DO UPDATE SET settings = excluded.settings, active = excluded.active",
         )
         .bind(&self.account_id)
         .bind(settings.to_string())
+        .bind(i64::from(active))
         .execute(self.pool())
         .await
         .unwrap();
