@@ -61,6 +61,14 @@ pub enum ErrorCode {
     NotAnObject,
     /// A telephony/text/deals rule refused a value; `detail` = why (from the settings model).
     InvalidSetting,
+    /// Not a phone number (event log filter, rule preview, demo panel).
+    BadPhone,
+    /// Not a date and time `YYYY-MM-DDTHH:MM`.
+    BadTime,
+    /// "To" is not after "from".
+    RangeReversed,
+    /// Not a whole number (a call id, an employee id).
+    BadNumber,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -313,6 +313,25 @@ impl Lang {
                 pick(ru, "Нужен объект JSON: {…}", "A JSON object is needed: {…}").into()
             }
             ErrorCode::InvalidSetting => d.to_string(),
+            ErrorCode::BadPhone => pick(
+                ru,
+                "Это не номер телефона, например +7 999 111-22-33",
+                "Not a phone number, e.g. +7 999 111-22-33",
+            )
+            .into(),
+            ErrorCode::BadTime => pick(
+                ru,
+                "Укажите дату и время: ГГГГ-ММ-ДДTЧЧ:ММ",
+                "Give a date and time: YYYY-MM-DDTHH:MM",
+            )
+            .into(),
+            ErrorCode::RangeReversed => pick(
+                ru,
+                "Конец периода должен быть позже начала",
+                "The end of the range must be after its start",
+            )
+            .into(),
+            ErrorCode::BadNumber => pick(ru, "Нужно целое число", "A whole number is needed").into(),
         }
     }
 }
