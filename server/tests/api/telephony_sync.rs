@@ -359,3 +359,34 @@ async fn scheduled_employee_sync_runs_where_switched_on_and_one_run_at_a_time_ac
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn syncs_say_what_is_missing_when_the_account_is_not_connected() {
+    for backend in BACKENDS {
+        let settings = json!({"sync": {"sync_employees": true, "employees": ["2003"]}});
+        let Some(t) = spawn(backend, &megaplan_staff(), &uis_staff(), settings).await else {
+            continue;
+        };
+        sqlx::query("DELETE FROM uis_access WHERE account_id = $1")
+            .bind(&t.account_id)
+            .execute(t.pool())
+            .await
+            .unwrap();
+        let run = run_employee_sync(&t).await;
+        assert_eq!(run["status"], "failed", "{backend:?}: {run}");
+        assert!(
+            run["error"].as_str().unwrap().contains("UIS access"),
+            "{run}"
+        );
+
+        let admin = t.admin().await;
+        let r = admin.post("/api/telephony/settings-sync", &[]).await;
+        assert_eq!(r.status(), 502);
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"].as_str().unwrap().contains("UIS access"),
+            "{body}"
+        );
+        t.stop().await;
+    }
+}
