@@ -331,7 +331,9 @@ impl Lang {
                 "The end of the range must be after its start",
             )
             .into(),
-            ErrorCode::BadNumber => pick(ru, "Нужно целое число", "A whole number is needed").into(),
+            ErrorCode::BadNumber => {
+                pick(ru, "Нужно целое число", "A whole number is needed").into()
+            }
         }
     }
 }

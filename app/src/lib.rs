@@ -11,11 +11,13 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 pub use api::{DatabaseInfo, DatabaseStatus, database_status};
+/// The observation pages' values, server functions and (ssr) the `Observe` trait the server implements.
+pub use pages::events_api as observe;
 
 /// Where a request without a session is sent; the only page open to everyone.
 pub const SIGN_IN_PATH: &str = "/sign-in";
@@ -57,6 +59,19 @@ pub fn App() -> impl IntoView {
                     ssr=SsrMode::Async
                 />
                 <Route path=StaticSegment("sign-in") view=pages::sign_in::SignInPage />
+                <Route
+                    path=StaticSegment("events")
+                    view=pages::events::EventsPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("events"), ParamSegment("id"))
+                    view=pages::events::EventPageView
+                    ssr=SsrMode::Async
+                />
+                <Route path=StaticSegment("health") view=pages::health::HealthPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("preview") view=pages::preview::PreviewPage />
+                <Route path=StaticSegment("demo") view=pages::demo::DemoPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

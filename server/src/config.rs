@@ -28,6 +28,10 @@ pub enum Command {
         #[command(subcommand)]
         action: AdminCommand,
     },
+    /// Try it all on one machine: the server with in-process Megaplan and UIS emulators, a demo account
+    /// already connected to them, and a one-time sign-in link printed (a fresh temporary data directory
+    /// unless `--data-dir` is given).
+    Demo(ServeArgs),
     /// Run an emulator of Megaplan or UIS on its own, to try a client or a script against it over HTTP.
     Emulate {
         #[command(subcommand)]

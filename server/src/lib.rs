@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod emulate;
+pub mod observe;
 pub mod pipeline;
 mod routes;
 pub use routes::ui_paths;
@@ -124,9 +125,20 @@ pub async fn start_with(
         },
         telephony::employee_sync::EVERY,
     );
-    let router = routes::router(state.clone(), &args.site_root, addr, settings.services())
-        .merge(pipeline.routes())
-        .merge(telephony.routes());
+    let observe = observe::service(
+        pipeline.clone(),
+        telephony.access.clone(),
+        settings.demo.clone(),
+    );
+    let router = routes::router(
+        state.clone(),
+        &args.site_root,
+        addr,
+        settings.services(),
+        observe,
+    )
+    .merge(pipeline.routes())
+    .merge(telephony.routes());
     // Every route, the pipeline's too, is behind the session guard (public paths: auth::guard).
     let router = settings.wrap(router);
 

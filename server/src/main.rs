@@ -7,6 +7,16 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Demo(mut args)) => {
+            // The emulators and the seeded demo account; the sign-in link is printed on start.
+            args.e2e = true;
+            if args.data_dir == std::path::Path::new("data") {
+                // A fresh database each time: the emulators start empty on new ports.
+                args.data_dir =
+                    std::env::temp_dir().join(format!("uis-megaplan-demo-{}", std::process::id()));
+            }
+            args
+        }
         Some(Command::Admin { action }) => {
             uis_megaplan::telemetry::init(cli.serve.log_format);
             return uis_megaplan::auth::run_cli(action).await;

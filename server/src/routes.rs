@@ -18,6 +18,7 @@ pub fn router(
     site_root: &str,
     addr: SocketAddr,
     services: Arc<dyn app::ssr::Services>,
+    observe: Arc<dyn app::observe::Observe>,
 ) -> Router {
     let options = leptos_options(site_root, addr);
     let context = ServerContext {
@@ -34,7 +35,10 @@ pub fn router(
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(context.clone()),
+            move || {
+                provide_context(context.clone());
+                provide_context(app::observe::ObserveContext(observe.clone()));
+            },
             {
                 let options = options.clone();
                 move || shell(options.clone())

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use sqlx::AnyPool;
 
 use super::cipher::Cipher;
@@ -79,6 +78,16 @@ impl SettingsApp {
                 uis_call_api_url: uis_call,
             },
         );
+        if let Some(demo) = &demo {
+            demo::configure_demo_account(db, &service, demo).await?;
+            println!(
+                "demo: open {} to sign in as {:?} of account {:?} (one-time link; later: /sign-in, password {:?})",
+                demo.sign_in_link(&service.config.public_url),
+                demo.info.admin_login,
+                demo.info.demo_account,
+                demo.info.admin_password,
+            );
+        }
         Ok(SettingsApp {
             service,
             demo,
@@ -93,11 +102,8 @@ impl SettingsApp {
     /// The whole router behind the guard; in e2e mode also `GET /_e2e/emulators`.
     pub fn wrap(&self, mut router: Router) -> Router {
         if let Some(demo) = &self.demo {
-            let info = demo.info.clone();
-            router = router.route(
-                "/_e2e/emulators",
-                get(move || async move { axum::Json(info) }),
-            );
+            let secure = self.service.config.public_url.scheme() == "https";
+            router = router.merge(demo.routes(self.service.db.clone(), secure));
         }
         router.layer(axum::middleware::from_fn_with_state(
             self.guard.clone(),
