@@ -90,6 +90,13 @@ async fn routing_answers_the_managers_phone_for_a_known_client_and_not_assigned_
         t.uis.set_route_method(RouteMethod::PostForm);
         assert_eq!(ring(&t, "79991112233").await, known, "{backend:?} cached");
 
+        t.uis.set_route_method(RouteMethod::PostJson);
+        assert_eq!(
+            ring(&t, "79991112233").await,
+            known,
+            "{backend:?} JSON body"
+        );
+
         let unknown = ring(&t, "79994445566").await;
         assert_eq!(
             unknown,
