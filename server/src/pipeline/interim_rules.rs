@@ -20,6 +20,9 @@ pub struct Plan {
     pub actions: Vec<Action>,
     pub skipped: Option<String>,
     pub notes: Vec<String>,
+    /// The planner's own note to itself, given back to [`Planner::executed`]; not traced.
+    #[serde(skip)]
+    pub after: Option<serde_json::Value>,
 }
 
 impl Plan {
@@ -35,6 +38,8 @@ impl Plan {
 /// call and the phone) and the parsed notification.
 pub struct PlanInput<'a> {
     pub account_id: &'a str,
+    /// The inbox event being planned.
+    pub event_id: &'a str,
     pub time_zone: chrono_tz::Tz,
     pub pool: &'a sqlx::AnyPool,
     pub notification: &'a Notification,
@@ -45,6 +50,22 @@ pub struct PlanInput<'a> {
 /// with `skipped` set.
 pub trait Planner: Send + Sync + 'static {
     fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>>;
+
+    /// After the worker ran a plan's actions (`succeeded`: all of them, else it stopped at a
+    /// failure): the planner records what its next decisions must know. Not called when `plan`
+    /// returned `Err`.
+    fn executed<'a>(&'a self, _input: Executed<'a>) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// What [`Planner::executed`] sees.
+pub struct Executed<'a> {
+    pub account_id: &'a str,
+    pub event_id: &'a str,
+    pub pool: &'a sqlx::AnyPool,
+    pub plan: &'a Plan,
+    pub succeeded: bool,
 }
 
 #[derive(Debug, Default)]
@@ -128,5 +149,6 @@ fn interim_plan(n: &Notification) -> Plan {
         actions,
         skipped: None,
         notes: vec!["interim rules (domain::rules::decide is not wired yet)".into()],
+        after: None,
     }
 }

@@ -11,7 +11,7 @@ use sqlx::AnyPool;
 
 use super::connections::MegaplanConnections;
 use super::executor::{ActionError, Executor};
-use super::interim_rules::{Plan, PlanInput, Planner};
+use super::interim_rules::{Executed, Plan, PlanInput, Planner};
 use super::store::{EventJob, JobConn, JobStore, in_tx};
 use super::trace::{self, Step};
 use super::{PipelineConfig, metrics, now_ms};
@@ -157,7 +157,7 @@ impl Worker {
     }
 
     async fn run(&self, event_id: &str, ev: &Event) -> anyhow::Result<Outcome> {
-        let plan = match self.plan(ev).await {
+        let plan = match self.plan(event_id, ev).await {
             Ok(Ok(p)) => p,
             Ok(Err(transient)) => {
                 return Ok(Outcome::Transient {
@@ -184,6 +184,20 @@ impl Worker {
             },
         )
         .await;
+        let outcome = self.execute(event_id, ev, &plan).await;
+        self.planner
+            .executed(Executed {
+                account_id: &ev.account_id,
+                event_id,
+                pool: &self.pool,
+                plan: &plan,
+                succeeded: matches!(outcome, Ok(Outcome::Done)),
+            })
+            .await;
+        outcome
+    }
+
+    async fn execute(&self, event_id: &str, ev: &Event, plan: &Plan) -> anyhow::Result<Outcome> {
         if plan.actions.is_empty() {
             return Ok(Outcome::Done);
         }
@@ -259,7 +273,7 @@ impl Worker {
     }
 
     /// `Err`: the event cannot be read (permanent); `Ok(Err)`: the planner failed for now.
-    async fn plan(&self, ev: &Event) -> Result<Result<Plan, String>, String> {
+    async fn plan(&self, event_id: &str, ev: &Event) -> Result<Result<Plan, String>, String> {
         match ev.source.as_str() {
             "uis" | "reconcile" => {
                 let kind = uis::notification::EventKind::from_path_segment(&ev.event_type)
@@ -277,6 +291,7 @@ impl Worker {
                     .planner
                     .plan(PlanInput {
                         account_id: &ev.account_id,
+                        event_id,
                         time_zone: tz,
                         pool: &self.pool,
                         notification: &n,
