@@ -28,7 +28,7 @@ use crate::db::Db;
 use crate::secret::SecretKey;
 use connections::{DbConnections, MegaplanConnections};
 use ingress::{Inbox, IngressState};
-use interim_rules::{InterimRules, Planner};
+use interim_rules::Planner;
 use store::{EventJob, JobStore, QUEUE};
 use worker::Worker;
 
@@ -115,7 +115,7 @@ impl Default for PipelineParts {
         PipelineParts {
             config: PipelineConfig::default(),
             connections: None,
-            planner: Arc::new(InterimRules),
+            planner: Arc::new(crate::telephony::planner::TelephonyPlanner),
         }
     }
 }

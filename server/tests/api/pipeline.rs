@@ -369,6 +369,7 @@ async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_se
         uis_megaplan::config::ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let parts = uis_megaplan::pipeline::PipelineParts {
         config: test_config(),
+        planner: std::sync::Arc::new(uis_megaplan::pipeline::interim_rules::InterimRules),
         ..Default::default()
     };
     let server = uis_megaplan::start_with(&args, parts).await.unwrap();

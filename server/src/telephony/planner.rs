@@ -1,0 +1,450 @@
+//! The telephony planner (issue 7): a parsed UIS notification → `domain::call::CallEvent` (with the
+//! facts earlier events of the call brought), the account's telephony settings and what is known
+//! (client, staff, call facts, zone) → `domain::rules::decide` → the pipeline's `Plan`.
+//!
+//! One event of a call is planned and executed at a time: the planner holds the call's row in
+//! `call_facts` (`busy_event`, `busy_until`) from `plan` to `executed`, so a ringing leg and the
+//! call's end never race for the one call card. After the actions ran, `executed` records what the
+//! next decision must know: a card exists, who talked, the call is finished, this call created its
+//! client.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::call::{CallEvent, CallEventKind, Direction, Finished};
+use domain::ids::{CallSessionId, MegaplanId, UisEmployeeId};
+use domain::phone::{DEFAULT_REGION, Phone};
+use domain::rules::{Action, Known, KnownClient, Talked, decide};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::AnyPool;
+use uis::notification::{EventKind, Notification};
+
+use crate::pipeline::interim_rules::{Executed, Plan, PlanInput, Planner};
+use crate::pipeline::now_ms;
+
+/// How long an event may hold its call without finishing (a crashed worker's hold ends then).
+const HOLD: Duration = Duration::from_secs(60);
+/// How long an event waits for another event of its call before it is retried later.
+const WAIT_FOR_CALL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Default)]
+pub struct TelephonyPlanner;
+
+impl Planner for TelephonyPlanner {
+    fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>> {
+        Box::pin(async move {
+            let Some(call) = input.notification.call_session_id else {
+                return Ok(Plan::skip(
+                    "Не звонок: чаты и заявки обрабатываются вместе со сделками",
+                ));
+            };
+            hold(input.pool, input.account_id, call, input.event_id).await?;
+            match plan_call(&input, call).await {
+                Ok(plan) => Ok(plan),
+                Err(e) => {
+                    release(input.pool, input.account_id, call, input.event_id).await;
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    fn executed<'a>(&'a self, input: Executed<'a>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(after) = input
+                .plan
+                .after
+                .clone()
+                .and_then(|v| serde_json::from_value::<After>(v).ok())
+            else {
+                return;
+            };
+            if input.succeeded
+                && let Err(e) = record(&input, &after).await
+            {
+                tracing::warn!(error = %e, call = after.call, "call facts not updated");
+            }
+            release(input.pool, input.account_id, after.call, input.event_id).await;
+        })
+    }
+}
+
+/// What `executed` must record, decided at planning time.
+#[derive(Debug, Serialize, Deserialize)]
+struct After {
+    call: i64,
+    /// A `CallInfo` exists after these actions.
+    card: bool,
+    /// «Начало разговора» of this employee.
+    talked: Option<i64>,
+    /// «Завершение звонка» was handled.
+    finished: bool,
+    /// The phone whose client this call's `EnsureClient` looked for.
+    client_key: Option<String>,
+}
+
+/// Facts of one call, as stored.
+#[derive(Debug, Default)]
+struct Facts {
+    virtual_number: Option<String>,
+    contact_phone: Option<String>,
+    direction: Option<String>,
+    external_id: Option<String>,
+    params: BTreeMap<String, String>,
+    first_talked: Option<i64>,
+    last_talked: Option<i64>,
+    card_shown: bool,
+    finished: bool,
+    created_client: bool,
+}
+
+type FactsRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+);
+
+async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, sqlx::Error> {
+    let row: Option<FactsRow> = sqlx::query_as(
+        "SELECT virtual_number, contact_phone, direction, external_id, params, first_talked, last_talked, \
+         card_shown, finished, created_client FROM call_facts WHERE account_id = $1 AND call_session_id = $2",
+    )
+    .bind(account)
+    .bind(call)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row
+        .map(
+            |(virtual_number, contact_phone, direction, external_id, params, first, last, card, fin, created)| Facts {
+                virtual_number,
+                contact_phone,
+                direction,
+                external_id,
+                params: params
+                    .and_then(|p| serde_json::from_str(&p).ok())
+                    .unwrap_or_default(),
+                first_talked: first,
+                last_talked: last,
+                card_shown: card != 0,
+                finished: fin != 0,
+                created_client: created != 0,
+            },
+        )
+        .unwrap_or_default())
+}
+
+/// Takes the call for this event, waiting a while for another event of the call to finish.
+async fn hold(pool: &AnyPool, account: &str, call: i64, event_id: &str) -> Result<(), String> {
+    let db = |e: sqlx::Error| format!("database: {e}");
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO call_facts (account_id, call_session_id, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id, call_session_id) DO NOTHING",
+    )
+    .bind(account)
+    .bind(call)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
+    loop {
+        let now = now_ms();
+        let taken = sqlx::query(
+            "UPDATE call_facts SET busy_event = $3, busy_until = $4 \
+             WHERE account_id = $1 AND call_session_id = $2 \
+             AND (busy_event IS NULL OR busy_event = $3 OR busy_until < $5)",
+        )
+        .bind(account)
+        .bind(call)
+        .bind(event_id)
+        .bind(now + HOLD.as_millis() as i64)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if taken > 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "another event of call {call} is being processed; later"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+}
+
+async fn release(pool: &AnyPool, account: &str, call: i64, event_id: &str) {
+    let r = sqlx::query(
+        "UPDATE call_facts SET busy_event = NULL, busy_until = NULL \
+         WHERE account_id = $1 AND call_session_id = $2 AND busy_event = $3",
+    )
+    .bind(account)
+    .bind(call)
+    .bind(event_id)
+    .execute(pool)
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, call, "call hold not released; it lapses");
+    }
+}
+
+async fn plan_call(input: &PlanInput<'_>, call: i64) -> Result<Plan, String> {
+    let db = |e: sqlx::Error| format!("database: {e}");
+    let pool = input.pool;
+    let account = input.account_id;
+    let n = input.notification;
+    let mut facts = load_facts(pool, account, call).await.map_err(db)?;
+    let Some(event) = call_event(n, call, &mut facts) else {
+        return Ok(Plan::skip(format!(
+            "«{}»: в уведомлении нет сотрудника, без которого событие не обработать",
+            n.kind.cabinet_label()
+        )));
+    };
+    save_facts(pool, account, call, &facts).await.map_err(db)?;
+    let settings = crate::observe::preview::settings(pool, account)
+        .await
+        .map_err(|e| format!("settings: {e}"))?;
+    let known = known(input, call, &event, &facts).await.map_err(db)?;
+    let d = decide(&event, &settings, &known);
+    let after = After {
+        call,
+        card: d.actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::ShowCallCard { .. } | Action::LogCall { .. } | Action::UpdateCallCard { .. }
+            )
+        }),
+        talked: match &event.kind {
+            CallEventKind::Answered { employee } if !d.actions.is_empty() => Some(employee.0),
+            _ => None,
+        },
+        finished: matches!(event.kind, CallEventKind::Finished(_)) && d.skipped.is_none(),
+        client_key: d.actions.iter().find_map(|a| match a {
+            Action::EnsureClient { .. } => Some(a.idempotency_key()),
+            _ => None,
+        }),
+    };
+    Ok(Plan {
+        actions: d.actions,
+        skipped: d.skipped.map(|s| s.to_string()),
+        notes: d.notes,
+        after: serde_json::to_value(&after).ok(),
+    })
+}
+
+fn phone(raw: Option<&str>) -> Option<Phone> {
+    raw.and_then(|p| Phone::parse(p, DEFAULT_REGION).ok())
+}
+
+/// The notification as the rules see it; the facts gain what it brings and fill what it lacks.
+/// `None` when an event that needs an employee came without one.
+fn call_event(n: &Notification, call: i64, facts: &mut Facts) -> Option<CallEvent> {
+    if let Some(v) = n.virtual_phone_number.as_deref().filter(|v| !v.is_empty()) {
+        facts.virtual_number = Some(v.to_owned());
+    }
+    let contact = n
+        .contact_phone_number
+        .as_deref()
+        .filter(|v| phone(Some(v)).is_some());
+    if let Some(c) = contact {
+        facts.contact_phone = Some(c.to_owned());
+    }
+    match n.direction {
+        Some(uis::notification::Direction::Out) => facts.direction = Some("out".into()),
+        Some(uis::notification::Direction::In) => facts.direction = Some("in".into()),
+        _ => {}
+    }
+    if n.direction.is_none() && n.kind == EventKind::Outbound {
+        facts.direction = Some("out".into());
+    }
+    if let Some(x) = n.external_id.as_deref().filter(|x| !x.is_empty()) {
+        facts.external_id = Some(x.to_owned());
+    }
+    for (k, v) in &n.params {
+        let text = match v {
+            Value::Null => continue,
+            Value::String(s) if s.is_empty() => continue,
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        facts.params.insert(k.clone(), text);
+    }
+    let employee = n.employee_id.map(UisEmployeeId);
+    let kind = match n.kind {
+        EventKind::CallStarted => CallEventKind::Started,
+        EventKind::Ringing => CallEventKind::Ringing {
+            leg: n.leg_id,
+            employee: employee?,
+        },
+        EventKind::Answered => CallEventKind::Answered {
+            employee: employee?,
+        },
+        EventKind::TalkFinished => CallEventKind::TalkFinished {
+            employee,
+            talk_secs: secs(n.talk_time_duration),
+        },
+        EventKind::Outbound => CallEventKind::Outbound {
+            employee: employee?,
+        },
+        EventKind::CallFinished => CallEventKind::Finished(Finished {
+            talk_secs: secs(n.talk_time_duration),
+            total_secs: secs(n.total_time_duration),
+            wait_secs: secs(n.wait_time_duration),
+            employee,
+            last_talked: n.last_talked_employee_id.map(UisEmployeeId),
+            first_talked: None,
+            is_lost: n.is_lost,
+        }),
+        EventKind::Lost => CallEventKind::Lost {
+            employees_tried: n.employee_ids.iter().copied().map(UisEmployeeId).collect(),
+        },
+        EventKind::Recorded => CallEventKind::Recorded {
+            file_link: n.file_link.clone().filter(|l| !l.is_empty())?,
+            employee,
+        },
+        EventKind::Chat | EventKind::Lead => return None,
+    };
+    Some(CallEvent {
+        call_session_id: CallSessionId(call),
+        kind,
+        direction: match facts.direction.as_deref() {
+            Some("out") => Direction::Out,
+            _ => Direction::In,
+        },
+        contact_phone: phone(facts.contact_phone.as_deref()),
+        virtual_number: phone(facts.virtual_number.as_deref()),
+        at: n
+            .notification_time
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(Utc::now),
+        started_at: None,
+        external_id: facts.external_id.clone(),
+        params: facts.params.clone(),
+    })
+}
+
+fn secs(v: Option<i64>) -> u32 {
+    v.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32
+}
+
+async fn save_facts(
+    pool: &AnyPool,
+    account: &str,
+    call: i64,
+    f: &Facts,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE call_facts SET virtual_number = $3, contact_phone = $4, direction = $5, external_id = $6, \
+         params = $7, updated_at = $8 WHERE account_id = $1 AND call_session_id = $2",
+    )
+    .bind(account)
+    .bind(call)
+    .bind(&f.virtual_number)
+    .bind(&f.contact_phone)
+    .bind(&f.direction)
+    .bind(&f.external_id)
+    .bind(serde_json::to_string(&f.params).unwrap_or_default())
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn known(
+    input: &PlanInput<'_>,
+    call: i64,
+    event: &CallEvent,
+    facts: &Facts,
+) -> Result<Known, sqlx::Error> {
+    let pool = input.pool;
+    let mut client = None;
+    if let Some(p) = &event.contact_phone {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT megaplan_id FROM action_records WHERE account_id = $1 AND action_key = $2 AND state = 'done'",
+        )
+        .bind(input.account_id)
+        .bind(format!("client:{}", p.as_e164()))
+        .fetch_optional(pool)
+        .await?;
+        if let Some(id) = row
+            .and_then(|(id,)| id)
+            .and_then(|id| MegaplanId::parse(&id).ok())
+        {
+            client = Some(KnownClient {
+                id,
+                created_by_call: facts.created_client.then_some(CallSessionId(call)),
+            });
+        }
+    }
+    Ok(Known {
+        client,
+        staff: super::staff::known_staff(pool, input.account_id).await?,
+        call_card_shown: facts.card_shown,
+        call_finished: facts.finished,
+        talked: Talked {
+            first: facts.first_talked.map(UisEmployeeId),
+            last: facts.last_talked.map(UisEmployeeId),
+        },
+        time_zone: input.time_zone,
+    })
+}
+
+/// After the actions of an event all ran: what the next event of the call must know.
+async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> {
+    let pool = input.pool;
+    let account = input.account_id;
+    let mut created = false;
+    if let Some(key) = &after.client_key {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM event_trace WHERE account_id = $1 AND event_id = $2 \
+             AND action_key = $3 AND status = 'created'",
+        )
+        .bind(account)
+        .bind(input.event_id)
+        .bind(key)
+        .fetch_one(pool)
+        .await?;
+        created = n > 0;
+    }
+    sqlx::query(
+        "UPDATE call_facts SET \
+           card_shown = CASE WHEN $3 = 1 THEN 1 ELSE card_shown END, \
+           finished = CASE WHEN $4 = 1 THEN 1 ELSE finished END, \
+           created_client = CASE WHEN $5 = 1 THEN 1 ELSE created_client END, \
+           first_talked = COALESCE(first_talked, $6), \
+           last_talked = COALESCE($6, last_talked), \
+           updated_at = $7 \
+         WHERE account_id = $1 AND call_session_id = $2",
+    )
+    .bind(account)
+    .bind(after.call)
+    .bind(i64::from(after.card))
+    .bind(i64::from(after.finished))
+    .bind(i64::from(created))
+    .bind(after.talked)
+    .bind(now_ms())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
