@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod credentials;
 mod helpers;
+mod observe;
 mod pipeline;
 mod pipeline_support;
 mod signed_in;
