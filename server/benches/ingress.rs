@@ -140,6 +140,12 @@ async fn main() {
             "",
             f.rate / bare.rate
         );
+        for l in server.pipeline.metrics_text().await.lines() {
+            if l.starts_with("uis_megaplan_inbox_") && (l.contains("_sum") || l.contains("_count"))
+            {
+                println!("{:<28} {l}", "");
+            }
+        }
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inbox_events")
             .fetch_one(&server.state.db.pool)
             .await

@@ -86,11 +86,19 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Starts the writer task on `store`.
-    pub fn start(store: JobStore) -> (Inbox, tokio::task::JoinHandle<()>) {
+    /// Starts the writer tasks on `store`: one on SQLite (it has one writer anyway), several on
+    /// PostgreSQL, so one batch's COMMIT (an fsync) overlaps the next batch's inserts.
+    pub fn start(store: JobStore) -> (Inbox, Vec<tokio::task::JoinHandle<()>>) {
         let (tx, rx) = mpsc::channel(8192);
-        let task = tokio::spawn(writer(store, rx));
-        (Inbox { tx }, task)
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = match store {
+            JobStore::Sqlite(_) => 1,
+            JobStore::Postgres(_) => 4,
+        };
+        let tasks = (0..writers)
+            .map(|_| tokio::spawn(writer(store.clone(), rx.clone())))
+            .collect();
+        (Inbox { tx }, tasks)
     }
 
     /// Persists the row and its job; returns after COMMIT.
@@ -106,11 +114,18 @@ impl Inbox {
     }
 }
 
-async fn writer(store: JobStore, mut rx: mpsc::Receiver<(InboxRow, Reply)>) {
+async fn writer(store: JobStore, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(InboxRow, Reply)>>>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        // The lock is held only while waiting for requests, not while committing them.
+        if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
         let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
-        match write_batch(&store, &rows).await {
+        let started = Instant::now();
+        let written = write_batch(&store, &rows).await;
+        metrics::inbox_commit(rows.len(), started.elapsed());
+        match written {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
@@ -134,8 +149,11 @@ const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, ev
 pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result<Vec<Accepted>> {
     in_tx!(store, |conn| {
         let mut new = std::collections::HashSet::new();
+        // In key order, so concurrent writers (PostgreSQL) wait on each other instead of deadlocking.
+        let mut sorted = rows.to_vec();
+        sorted.sort_by(|a, b| (&a.account_id, &a.dedupe_key).cmp(&(&b.account_id, &b.dedupe_key)));
         // 11 parameters a row; SQLite allows 32766 in one statement.
-        for chunk in rows.chunks(1000) {
+        for chunk in sorted.chunks(1000) {
             let mut q = sqlx::QueryBuilder::new(INSERT_INBOX);
             q.push_values(chunk, |mut b, r| {
                 b.push_bind(r.id.as_str())

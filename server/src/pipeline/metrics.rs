@@ -58,3 +58,9 @@ pub fn api_error(api: &'static str, kind: &'static str) {
 pub fn queue_depth(waiting: i64) {
     gauge!("uis_megaplan_queue_depth").set(waiting as f64);
 }
+
+/// One group commit of the inbox writer: how many events, how long.
+pub fn inbox_commit(events: usize, took: Duration) {
+    histogram!("uis_megaplan_inbox_batch_events").record(events as f64);
+    histogram!("uis_megaplan_inbox_commit_seconds").record(took.as_secs_f64());
+}

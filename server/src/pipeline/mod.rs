@@ -128,8 +128,8 @@ pub struct Pipeline {
     pub inbox: Inbox,
     pub config: PipelineConfig,
     tasks: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
-    /// The inbox writer; stopped after the HTTP server, which waits for its answers.
-    writer: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    /// The inbox writers; stopped after the HTTP server, which waits for their answers.
+    writers: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
     stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -152,7 +152,7 @@ impl Pipeline {
             .unwrap_or_else(|| Arc::new(DbConnections::new(db.pool.clone(), key)));
         let _ = metrics::handle();
         let store = JobStore::open(url, db.backend).await?;
-        let (inbox, writer) = Inbox::start(store.clone());
+        let (inbox, writers) = Inbox::start(store.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let holder = format!(
             "uis-megaplan-{}",
@@ -183,7 +183,7 @@ impl Pipeline {
             inbox,
             config: parts.config,
             tasks: Arc::new(std::sync::Mutex::new(tasks)),
-            writer: Arc::new(std::sync::Mutex::new(Some(writer))),
+            writers: Arc::new(std::sync::Mutex::new(writers)),
             stop,
         })
     }
@@ -204,7 +204,7 @@ impl Pipeline {
 
     /// Lets the worker finish the jobs in hand (up to `grace`), then stops it.
     pub async fn shutdown(&self, grace: Duration) {
-        if let Some(w) = self.writer.lock().expect("writer").take() {
+        for w in self.writers.lock().expect("writers").drain(..) {
             w.abort();
         }
         let _ = self.stop.send(true);
@@ -219,7 +219,7 @@ impl Pipeline {
 
     /// Stops everything at once, as a crash would: jobs in hand are left to the other servers.
     pub fn kill(&self) {
-        if let Some(w) = self.writer.lock().expect("writer").take() {
+        for w in self.writers.lock().expect("writers").drain(..) {
             w.abort();
         }
         for t in self.tasks.lock().expect("tasks").drain(..) {

@@ -51,15 +51,62 @@ pub trait JobConn: Send {
 }
 
 impl JobConn for SqliteConnection {
+    /// What `apalis_sqlite::queries::push_tasks` writes (its `queries/task/sink.sql`, same columns,
+    /// defaults and conflict rule), as one multi-row INSERT: push_tasks runs one statement per job,
+    /// and per-statement round trips to SQLite's thread were most of a group commit's time.
     fn push_jobs<'a>(
         &'a mut self,
         jobs: Vec<apalis::prelude::Task<Vec<u8>>>,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         Box::pin(async move {
-            apalis_sqlite::queries::push_tasks(self, QUEUE, &jobs).await?;
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            for chunk in jobs.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("INSERT INTO Jobs ");
+                q.push_values(chunk, |mut b, task| {
+                    let id = task
+                        .task_id()
+                        .as_ref()
+                        .map(|id| id.to_string())
+                        .unwrap_or_else(ulid);
+                    b.push_bind(task.args.clone())
+                        .push_bind(id)
+                        .push_bind(QUEUE)
+                        .push("'Pending'")
+                        .push("0")
+                        .push_bind(task.max_attempts().unwrap_or(25) as i64)
+                        .push_bind(task.run_at().unwrap_or(now) as i64)
+                        .push("NULL")
+                        .push("NULL")
+                        .push("NULL")
+                        .push("NULL")
+                        .push_bind(task.priority().unwrap_or_default() as i64)
+                        .push_bind(serde_json::to_string(task.metadata()).unwrap_or_default())
+                        .push_bind(task.idempotency_key().map(str::to_owned));
+                });
+                q.push(" ON CONFLICT(job_type, idempotency_key) DO NOTHING");
+                q.build().execute(&mut *self).await?;
+            }
             Ok(())
         })
     }
+}
+
+/// A ULID (48-bit milliseconds + 80 random bits, Crockford base32): apalis-sqlite reads job ids as ULIDs.
+fn ulid() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
+        & ((1 << 48) - 1);
+    let v = (ms << 80) | (rand::random::<u128>() & ((1 << 80) - 1));
+    (0..26)
+        .rev()
+        .map(|i| ALPHABET[((v >> (i * 5)) & 31) as usize] as char)
+        .collect()
 }
 
 impl JobConn for PgConnection {

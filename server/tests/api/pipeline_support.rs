@@ -62,7 +62,6 @@ pub async fn start_server(
         connections: Some(connections.clone()),
         // These tests are about delivery, not rules: the interim rules act without settings.
         planner: Arc::new(uis_megaplan::pipeline::interim_rules::InterimRules),
-        ..PipelineParts::default()
     };
     let server = start_with(&args, parts).await.expect("server starts");
     insert_account(&server.state.db.pool, ACCOUNT, KEY).await;
