@@ -18,6 +18,8 @@ use leptos_router::{
 pub use api::{DatabaseInfo, DatabaseStatus, database_status};
 /// The observation pages' values, server functions and (ssr) the `Observe` trait the server implements.
 pub use pages::events_api as observe;
+/// The telephony section's values, server functions and (ssr) the `TelephonyAdmin` trait.
+pub use pages::settings::telephony_api as telephony;
 
 /// Where a request without a session is sent; the only page open to everyone.
 pub const SIGN_IN_PATH: &str = "/sign-in";

@@ -136,6 +136,7 @@ pub async fn start_with(
         addr,
         settings.services(),
         observe,
+        std::sync::Arc::new(telephony.clone()),
     )
     .merge(pipeline.routes())
     .merge(telephony.routes());

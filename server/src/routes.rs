@@ -19,6 +19,7 @@ pub fn router(
     addr: SocketAddr,
     services: Arc<dyn app::ssr::Services>,
     observe: Arc<dyn app::observe::Observe>,
+    telephony: Arc<dyn app::telephony::TelephonyAdmin>,
 ) -> Router {
     let options = leptos_options(site_root, addr);
     let context = ServerContext {
@@ -38,6 +39,7 @@ pub fn router(
             move || {
                 provide_context(context.clone());
                 provide_context(app::observe::ObserveContext(observe.clone()));
+                provide_context(app::telephony::TelephonyContext(telephony.clone()));
             },
             {
                 let options = options.clone();

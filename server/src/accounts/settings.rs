@@ -76,10 +76,23 @@ mod tests {
         .unwrap_err();
         let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"default_responsible"), "{fields:?}");
-        assert!(fields.contains(&"call_processing.todo.outcomes"), "{fields:?}");
-        assert!(e.iter().all(|e| e.code == ErrorCode::InvalidSetting && e.detail.is_some()));
-        let e = validate(Section::Telephony, r#"{"filters":{"virtual_numbers":["x"]}}"#).unwrap_err();
-        assert_eq!((e[0].field.as_str(), e[0].code), ("settings", ErrorCode::InvalidSetting));
+        assert!(
+            fields.contains(&"call_processing.todo.outcomes"),
+            "{fields:?}"
+        );
+        assert!(
+            e.iter()
+                .all(|e| e.code == ErrorCode::InvalidSetting && e.detail.is_some())
+        );
+        let e = validate(
+            Section::Telephony,
+            r#"{"filters":{"virtual_numbers":["x"]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("settings", ErrorCode::InvalidSetting)
+        );
         assert!(validate(Section::Telephony, r#"{"filter": true}"#).is_ok());
     }
 
@@ -90,14 +103,20 @@ mod tests {
             r#"{"call_processing": {"communication": {"enabled": true, "duration_minutes": 0}}}"#,
         )
         .unwrap_err();
-        assert!(e.iter().all(|e| e.code == ErrorCode::InvalidSetting), "{e:?}");
+        assert!(
+            e.iter().all(|e| e.code == ErrorCode::InvalidSetting),
+            "{e:?}"
+        );
         assert!(
             e.iter()
                 .any(|e| e.field == "call_processing.communication.duration_minutes"),
             "{e:?}"
         );
-        let e = validate(Section::Telephony, r#"{"filters": {"virtual_numbers": ["x"]}}"#)
-            .unwrap_err();
+        let e = validate(
+            Section::Telephony,
+            r#"{"filters": {"virtual_numbers": ["x"]}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e[0].field, "settings", "{e:?}");
     }
 }

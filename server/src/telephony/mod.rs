@@ -7,6 +7,7 @@ mod admin;
 pub mod employee_sync;
 mod hooks;
 pub mod megaplan_contract;
+pub mod picklists;
 pub mod planner;
 pub mod routing;
 pub mod staff;

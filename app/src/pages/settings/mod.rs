@@ -6,6 +6,10 @@
 
 mod connection;
 mod sections;
+mod telephony;
+pub mod telephony_api;
+mod telephony_calls;
+mod telephony_sync;
 mod webhooks;
 
 use leptos::prelude::*;
@@ -183,7 +187,11 @@ fn Loaded(overview: Overview, actions: Actions) -> impl IntoView {
                     .into_iter()
                     .map(|s| {
                         let idx = Section::ALL.iter().position(|x| *x == s.section).unwrap_or(0);
+                        if s.section == Section::Telephony {
+                            return view! { <telephony::TelephonySection /> }.into_any();
+                        }
                         view! { <sections::SectionForm view=s action=actions.sections[idx] /> }
+                            .into_any()
                     })
                     .collect_view()}
                 <webhooks::Webhooks urls=webhooks />
