@@ -180,6 +180,18 @@ impl ObserveService {
             Ok(r) => r,
             Err(o) => return Ok(o),
         };
+        // UIS answers at most about three months per request: a month at a time, a year at most.
+        const MONTH_MS: i64 = 30 * 86_400_000;
+        if t - f > 12 * MONTH_MS {
+            return Ok(RangeOutcome {
+                errors: vec![FieldError::with_detail(
+                    "to",
+                    ErrorCode::InvalidSetting,
+                    "Не больше 360 дней за раз / at most 360 days at a time",
+                )],
+                ..RangeOutcome::default()
+            });
+        }
         let client = match self.access.uis_data(&user.account_id).await {
             Ok(c) => c,
             Err(e) => {
@@ -196,21 +208,30 @@ impl ObserveService {
                 .map(|d| d.with_timezone(&tz).naive_local())
                 .unwrap_or_default()
         };
-        match self
-            .pipeline
-            .reconcile_calls(&user.account_id, &client, local(f), local(t))
-            .await
-        {
-            Ok(r) => Ok(RangeOutcome {
-                queued: r.enqueued as u64,
-                calls: Some(r.calls as u64),
-                ..RangeOutcome::default()
-            }),
-            Err(e) => Ok(RangeOutcome {
-                failure: Some(format!("UIS: {e}")),
-                ..RangeOutcome::default()
-            }),
+        let mut out = RangeOutcome {
+            calls: Some(0),
+            ..RangeOutcome::default()
+        };
+        let mut start = f;
+        while start < t {
+            let end = (start + MONTH_MS).min(t);
+            match self
+                .pipeline
+                .reconcile_calls(&user.account_id, &client, local(start), local(end))
+                .await
+            {
+                Ok(r) => {
+                    out.queued += r.enqueued as u64;
+                    out.calls = out.calls.map(|c| c + r.calls as u64);
+                }
+                Err(e) => {
+                    out.failure = Some(format!("UIS: {e}"));
+                    break;
+                }
+            }
+            start = end;
         }
+        Ok(out)
     }
 
     async fn demo_place(&self, kind: String, phone: String) -> anyhow::Result<DemoCallOutcome> {
