@@ -130,7 +130,27 @@ impl<'a> Executor<'a> {
             });
         }
         match action {
-            Action::EnsureClient { phone, .. } => self.ensure_client(&key, phone).await,
+            Action::EnsureClient {
+                phone,
+                responsible,
+                extra_fields,
+                ..
+            } => {
+                let new = NewContractorHuman {
+                    first_name: Some(phone.international()),
+                    contact_info: vec![ContactInfo::phone(phone.as_e164())],
+                    responsibles: responsible
+                        .iter()
+                        .map(|r| Link::employee(r.as_str()))
+                        .collect(),
+                    extra_fields: extra_fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect(),
+                    ..NewContractorHuman::default()
+                };
+                self.ensure_client(&key, phone, &new).await
+            }
             Action::CreateTodo {
                 client,
                 name,
@@ -314,9 +334,14 @@ impl<'a> Executor<'a> {
         .await;
     }
 
-    async fn ensure_client(&mut self, key: &str, phone: &Phone) -> Result<Done, ActionError> {
+    async fn ensure_client(
+        &mut self,
+        key: &str,
+        phone: &Phone,
+        new: &NewContractorHuman,
+    ) -> Result<Done, ActionError> {
         self.lock_phone(phone).await?;
-        let out = self.ensure_client_locked(key, phone).await;
+        let out = self.ensure_client_locked(key, phone, new).await;
         self.unlock_phone(phone).await;
         let done = out?;
         if let Some(link) = &done.megaplan {
@@ -326,7 +351,13 @@ impl<'a> Executor<'a> {
         Ok(done)
     }
 
-    async fn ensure_client_locked(&self, key: &str, phone: &Phone) -> Result<Done, ActionError> {
+    /// Finds the client by phone, else creates `new` (with the rules' responsible and extra fields).
+    async fn ensure_client_locked(
+        &self,
+        key: &str,
+        phone: &Phone,
+        new: &NewContractorHuman,
+    ) -> Result<Done, ActionError> {
         // Another event of this phone may have finished while we waited for the lock.
         if let Some(r) = self.record(key).await?
             && r.state == "done"
@@ -339,17 +370,10 @@ impl<'a> Executor<'a> {
         let found = self.mp.find_contractors_by_phone(phone.digits()).await?;
         let (link, how) = match found.into_iter().next() {
             Some(c) => (c.link(), "found in Megaplan"),
-            None => {
-                let new = NewContractorHuman {
-                    first_name: Some(phone.international()),
-                    contact_info: vec![ContactInfo::phone(phone.as_e164())],
-                    ..NewContractorHuman::default()
-                };
-                (
-                    self.mp.create_contractor_human(&new).await?.link(),
-                    "created",
-                )
-            }
+            None => (
+                self.mp.create_contractor_human(new).await?.link(),
+                "created",
+            ),
         };
         self.record_done(key, &link).await?;
         Ok(Done {
