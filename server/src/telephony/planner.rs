@@ -2,9 +2,10 @@
 //! facts earlier events of the call brought), the account's telephony settings and what is known
 //! (client, staff, call facts, zone) → `domain::rules::decide` → the pipeline's `Plan`.
 //!
-//! One event of a call is planned and executed at a time: the planner holds the call's row in
-//! `call_facts` (`busy_event`, `busy_until`) from `plan` to `executed`, so a ringing leg and the
-//! call's end never race for the one call card. After the actions ran, `executed` records what the
+//! One event of a call is planned and executed at a time, in the order the events arrived: an event
+//! waits while an earlier event of its call (its body names the call) is not processed, then holds
+//! the call's row in `call_facts` (`busy_event`, `busy_until`) from `plan` to `executed`, so a
+//! ringing leg, the talk and the call's end never race for the one call card. After the actions ran, `executed` records what the
 //! next decision must know: a card exists, who talked, the call is finished, this call created its
 //! client.
 
@@ -125,7 +126,18 @@ async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, s
     .await?;
     Ok(row
         .map(
-            |(virtual_number, contact_phone, direction, external_id, params, first, last, card, fin, created)| Facts {
+            |(
+                virtual_number,
+                contact_phone,
+                direction,
+                external_id,
+                params,
+                first,
+                last,
+                card,
+                fin,
+                created,
+            )| Facts {
                 virtual_number,
                 contact_phone,
                 direction,
@@ -158,7 +170,32 @@ async fn hold(pool: &AnyPool, account: &str, call: i64, event_id: &str) -> Resul
     .await
     .map_err(db)?;
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
+    let pattern = format!("%{call}%");
     loop {
+        // Events of a call are decided in the order they arrived: a talk after its ringing. One
+        // that failed and waits for its retry (a recording before its call exists) holds nobody up.
+        let (earlier,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM inbox_events e JOIN inbox_events me ON me.id = $2 \
+             WHERE e.account_id = $1 AND e.source IN ('uis', 'reconcile') AND e.id <> me.id \
+             AND e.status IN ('queued', 'processing') \
+             AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id)) \
+             AND (e.body LIKE $3 OR e.query LIKE $3)",
+        )
+        .bind(account)
+        .bind(event_id)
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await
+        .map_err(db)?;
+        if earlier > 0 {
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "an earlier event of call {call} is not processed yet; later"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+            continue;
+        }
         let now = now_ms();
         let taken = sqlx::query(
             "UPDATE call_facts SET busy_event = $3, busy_until = $4 \
@@ -224,7 +261,9 @@ async fn plan_call(input: &PlanInput<'_>, call: i64) -> Result<Plan, String> {
         card: d.actions.iter().any(|a| {
             matches!(
                 a,
-                Action::ShowCallCard { .. } | Action::LogCall { .. } | Action::UpdateCallCard { .. }
+                Action::ShowCallCard { .. }
+                    | Action::LogCall { .. }
+                    | Action::UpdateCallCard { .. }
             )
         }),
         talked: match &event.kind {

@@ -10,6 +10,7 @@ mod pipeline_support;
 mod signed_in;
 mod skeleton;
 mod telephony_calls;
+mod telephony_calls_e2e;
 mod telephony_routing;
 mod telephony_support;
 mod telephony_sync;

@@ -1,0 +1,501 @@
+//! Issue 7 end to end: the UIS emulator plays calls (its notifications over real HTTP into
+//! `/hooks/uis/{key}/{event}`), the server's pipeline decides with `domain::rules::decide` through the
+//! telephony planner, and the Megaplan emulator's state shows the result; SQLite and PostgreSQL.
+
+use std::time::{Duration, Instant};
+
+use megaplan::emulator::WidgetEvent;
+use serde_json::{Value, json};
+use uis::emulator::{CallScript, Delivery};
+
+use crate::helpers::BACKENDS;
+use crate::telephony_support::{Mp, TelephonyApp, Ui, VIRTUAL_NUMBER, spawn};
+
+const ALEKSEEVA: u64 = 2001;
+const BORISOV: u64 = 2002;
+const VASILIEVA: u64 = 2003;
+
+fn staff() -> (Vec<Mp>, Vec<Ui>) {
+    (
+        vec![
+            Mp(
+                ALEKSEEVA,
+                "Алексеева",
+                "alekseeva@acme.example",
+                "+7 916 100-00-01",
+                Some("201"),
+            ),
+            Mp(
+                BORISOV,
+                "Борисов",
+                "borisov@acme.example",
+                "+7 916 100-00-02",
+                Some("202"),
+            ),
+            Mp(
+                VASILIEVA,
+                "Васильева",
+                "vasilieva@acme.example",
+                "+7 916 100-00-03",
+                Some("203"),
+            ),
+        ],
+        vec![
+            Ui(
+                7001,
+                "Алексеева",
+                "alekseeva@acme.example",
+                "201",
+                "79160000201",
+            ),
+            Ui(
+                7002,
+                "Борисов",
+                "borisov@acme.example",
+                "202",
+                "79160000202",
+            ),
+            Ui(
+                7003,
+                "Васильева",
+                "vasilieva@acme.example",
+                "203",
+                "79160000203",
+            ),
+        ],
+    )
+}
+
+/// Clients made at the first talk (responsible = `who` talked), communications for talked calls,
+/// todos for lost and failed calls to Борисов, Васильева by default.
+fn settings(who: &str) -> Value {
+    json!({
+        "default_responsible": VASILIEVA.to_string(),
+        "call_processing": {
+            "create_client": {"enabled": true, "responsible": who},
+            "communication": {"enabled": true, "outcomes": ["answered", "successful"]},
+            "todo": {
+                "enabled": true,
+                "outcomes": ["lost", "failed"],
+                "responsible": {"kind": "employee", "employee": BORISOV.to_string()}
+            }
+        }
+    })
+}
+
+async fn app(backend: uis_megaplan::testing::TestBackend, settings: Value) -> Option<TelephonyApp> {
+    let (mp, ui) = staff();
+    let t = spawn(backend, &mp, &ui, settings).await?;
+    t.sync_telephony_settings().await;
+    let base = format!("{}/hooks/uis/{}", t.app.server.url(), t.key);
+    t.uis.set_notify_base(Some(url::Url::parse(&base).unwrap()));
+    Some(t)
+}
+
+/// Plays `script` and waits until every notification it brought is processed.
+async fn play(t: &TelephonyApp, script: CallScript) -> i64 {
+    let sim = t.uis.simulate(script).await;
+    for s in &sim.sent {
+        assert_eq!(s.status, Some(200), "notification not accepted: {s:?}");
+    }
+    settle(t).await;
+    sim.call_session_id
+}
+
+/// Waits until the inbox has nothing left to do.
+async fn settle(t: &TelephonyApp) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let open: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT event_type, status, last_error FROM inbox_events WHERE status NOT IN ('done', 'failed', 'dead')",
+        )
+        .fetch_all(t.pool())
+        .await
+        .unwrap();
+        if open.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "events still open after 30 s: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn clients_with_phone(t: &TelephonyApp, phone: &str) -> Vec<Value> {
+    let want = digits(phone);
+    t.megaplan
+        .state()
+        .contractors()
+        .into_iter()
+        .filter(|c| {
+            c["contactInfo"].as_array().is_some_and(|infos| {
+                infos
+                    .iter()
+                    .any(|i| i["value"].as_str().is_some_and(|v| digits(v) == want))
+            })
+        })
+        .collect()
+}
+
+fn responsible_ids(client: &Value) -> Vec<String> {
+    client["responsibles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn todos_with(t: &TelephonyApp, marker: &str) -> Vec<Value> {
+    t.megaplan
+        .state()
+        .todos()
+        .into_iter()
+        .filter(|x| x["name"].as_str().is_some_and(|n| n.contains(marker)))
+        .collect()
+}
+
+fn calls_of(t: &TelephonyApp, call: i64) -> Vec<Value> {
+    let id = call.to_string();
+    t.megaplan
+        .state()
+        .call_infos()
+        .into_iter()
+        .filter(|c| match &c["providerId"] {
+            Value::String(s) => *s == id,
+            Value::Number(n) => n.to_string() == id,
+            _ => false,
+        })
+        .collect()
+}
+
+fn widget_of(t: &TelephonyApp, call: i64) -> Vec<WidgetEvent> {
+    let id = call.to_string();
+    t.megaplan
+        .state()
+        .widget_events()
+        .into_iter()
+        .filter(|w| w.provider_id.as_deref() == Some(id.as_str()))
+        .collect()
+}
+
+fn states(w: &[WidgetEvent]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in w {
+        if out.last() != Some(&e.state) {
+            out.push(e.state.clone());
+        }
+    }
+    out
+}
+
+async fn decisions(t: &TelephonyApp) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT event_type, decision FROM inbox_events ORDER BY received_at")
+        .fetch_all(t.pool())
+        .await
+        .unwrap()
+}
+
+/// Reasons the event log gives for events that did nothing.
+async fn skipped_reasons(t: &TelephonyApp) -> Vec<String> {
+    let rows: Vec<(Option<String>,)> = sqlx::query_as("SELECT decision FROM inbox_events")
+        .fetch_all(t.pool())
+        .await
+        .unwrap();
+    rows.into_iter()
+        .filter_map(|(d,)| d)
+        .filter_map(|d| serde_json::from_str::<Value>(&d).ok())
+        .filter_map(|d| d["skipped"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn minutes_between(from: &Value, to: &Value) -> Option<i64> {
+    let f = chrono::DateTime::parse_from_rfc3339(from["value"].as_str()?).ok()?;
+    let t = chrono::DateTime::parse_from_rfc3339(to["value"].as_str()?).ok()?;
+    Some((t - f).num_minutes())
+}
+
+#[tokio::test]
+async fn inbound_answered_creates_the_client_pops_the_card_and_logs_a_communication() {
+    for backend in BACKENDS {
+        for (who, expected) in [("first_talked", ALEKSEEVA), ("last_talked", BORISOV)] {
+            let Some(t) = app(backend, settings(who)).await else {
+                continue;
+            };
+            let phone = "79501112233";
+            let mut script = CallScript::inbound_answered(phone);
+            script.employee_ids = vec![7001, 7002];
+            script.answered_by = Some(7001);
+            script.transfer_to = None;
+            // With «last talked», the call is transferred to Борисов, who talks last.
+            if who == "last_talked" {
+                script = CallScript::transfer(phone, 7001, 7002);
+            }
+            let call = play(&t, script).await;
+
+            let clients = clients_with_phone(&t, phone);
+            assert_eq!(
+                clients.len(),
+                1,
+                "{backend:?} {who}: one client {clients:?}"
+            );
+            assert_eq!(
+                responsible_ids(&clients[0]),
+                vec![expected.to_string()],
+                "{backend:?} {who}: responsible of {} ({:?})",
+                clients[0],
+                decisions(&t).await
+            );
+
+            let cards = calls_of(&t, call);
+            assert_eq!(cards.len(), 1, "{backend:?} {who}: one CallInfo {cards:?}");
+            assert_eq!(cards[0]["state"], "finished", "{cards:?}");
+            assert_eq!(cards[0]["type"], "in", "{cards:?}");
+            let w = widget_of(&t, call);
+            let s = states(&w);
+            assert_eq!(
+                s.first().map(String::as_str),
+                Some("calling"),
+                "{backend:?} {who}: {w:?}"
+            );
+            assert!(s.contains(&"talking".to_owned()), "{w:?}");
+            assert_eq!(s.last().map(String::as_str), Some("finished"), "{w:?}");
+            assert_eq!(
+                w[0].employee_id.as_deref(),
+                Some(ALEKSEEVA.to_string().as_str()),
+                "the card pops up for the extension that rings: {w:?}"
+            );
+
+            let comms = todos_with(&t, &format!("[uis:communication:{call}]"));
+            assert_eq!(comms.len(), 1, "{backend:?} {who}: one communication");
+            let when = &comms[0]["when"];
+            assert_eq!(
+                minutes_between(&when["from"], &when["to"]),
+                Some(120),
+                "default duration: {when}"
+            );
+            assert!(
+                todos_with(&t, &format!("[uis:call:{call}]")).is_empty(),
+                "no todo for an answered call"
+            );
+            t.stop().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn inbound_lost_with_three_ringing_employees_makes_one_todo_one_client_and_a_missed_card() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        let phone = "79502223344";
+        let call = play(&t, CallScript::inbound_lost(phone, vec![7001, 7002, 7003])).await;
+
+        let todos = todos_with(&t, &format!("[uis:call:{call}]"));
+        assert_eq!(todos.len(), 1, "{backend:?}: one todo {todos:?}");
+        assert_eq!(
+            todos[0]["responsible"]["id"].as_str(),
+            Some(BORISOV.to_string().as_str()),
+            "{backend:?}: configured responsible {todos:?}"
+        );
+        assert_eq!(clients_with_phone(&t, phone).len(), 1, "{backend:?}");
+        let cards = calls_of(&t, call);
+        assert_eq!(cards.len(), 1, "{backend:?}: {cards:?}");
+        assert_eq!(cards[0]["state"], "finished");
+        assert_eq!(cards[0]["type"], "miss", "{cards:?}");
+        assert!(
+            todos_with(&t, &format!("[uis:communication:{call}]")).is_empty(),
+            "no communication for a lost call"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn outbound_successful_and_failed_calls() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        let ok_phone = "79503334455";
+        let ok = play(&t, CallScript::outbound(7002, ok_phone)).await;
+        let cards = calls_of(&t, ok);
+        assert_eq!(cards.len(), 1, "{backend:?}: {cards:?}");
+        assert_eq!(cards[0]["type"], "out", "{cards:?}");
+        assert_eq!(cards[0]["state"], "finished");
+        assert_eq!(
+            todos_with(&t, &format!("[uis:communication:{ok}]")).len(),
+            1,
+            "communication of a successful outbound call"
+        );
+        assert!(todos_with(&t, &format!("[uis:call:{ok}]")).is_empty());
+        let clients = clients_with_phone(&t, ok_phone);
+        assert_eq!(clients.len(), 1);
+        assert_eq!(responsible_ids(&clients[0]), vec![BORISOV.to_string()]);
+
+        let failed_phone = "79504445566";
+        let mut script = CallScript::outbound(7003, failed_phone);
+        script.contact_answers = false;
+        script.record = false;
+        let failed = play(&t, script).await;
+        let cards = calls_of(&t, failed);
+        assert_eq!(cards.len(), 1, "{backend:?}: {cards:?}");
+        assert_eq!(cards[0]["type"], "fail", "{cards:?}");
+        let todos = todos_with(&t, &format!("[uis:call:{failed}]"));
+        assert_eq!(todos.len(), 1, "todo for a failed outbound call");
+        assert!(todos_with(&t, &format!("[uis:communication:{failed}]")).is_empty());
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_recording_arriving_after_the_call_finished_is_patched_onto_the_call() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        let phone = "79505556677";
+        let mut script = CallScript::inbound_answered(phone);
+        script.employee_ids = vec![7001];
+        script.record = true;
+        let call = play(&t, script).await;
+        let cards = calls_of(&t, call);
+        assert_eq!(cards.len(), 1, "{backend:?}: {cards:?}");
+        assert_eq!(cards[0]["state"], "finished");
+        let links = cards[0]["recordLinks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            links.len(),
+            1,
+            "{backend:?}: record link on the finished call {cards:?}"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_filtered_virtual_number_and_an_inactive_integration_leave_megaplan_untouched() {
+    for backend in BACKENDS {
+        let mut s = settings("first_talked");
+        s["filters"] = json!({"by_virtual_numbers": true, "virtual_numbers": ["+74957654321"]});
+        let Some(t) = app(backend, s).await else {
+            continue;
+        };
+        let before = t.megaplan.state().contractors().len();
+        let mut script = CallScript::inbound_lost("79506667788", vec![7001]);
+        script.virtual_phone_number = Some(VIRTUAL_NUMBER.into());
+        let call = play(&t, script).await;
+        assert!(
+            calls_of(&t, call).is_empty(),
+            "{backend:?}: filtered call logged"
+        );
+        assert!(todos_with(&t, &format!("[uis:call:{call}]")).is_empty());
+        assert_eq!(t.megaplan.state().contractors().len(), before);
+        let reasons = skipped_reasons(&t).await;
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.contains("не входит в список фильтра")),
+            "{backend:?}: the event log says why: {reasons:?}"
+        );
+
+        // Switched off: nothing at all.
+        t.set_section(false, settings("first_talked")).await;
+        let call = play(&t, CallScript::inbound_lost("79506667799", vec![7001])).await;
+        assert!(calls_of(&t, call).is_empty(), "{backend:?}: inactive");
+        assert!(todos_with(&t, &format!("[uis:call:{call}]")).is_empty());
+        assert_eq!(t.megaplan.state().contractors().len(), before);
+        assert!(
+            skipped_reasons(&t)
+                .await
+                .iter()
+                .any(|r| r.contains("Интеграция не активна"))
+        );
+        t.stop().await;
+    }
+}
+
+/// The end state of a lost and an answered call: (todos, communications, cards, card state, type,
+/// clients).
+fn end_state(
+    t: &TelephonyApp,
+    call: i64,
+    phone: &str,
+) -> (usize, usize, usize, String, String, usize) {
+    let cards = calls_of(t, call);
+    (
+        todos_with(t, &format!("[uis:call:{call}]")).len(),
+        todos_with(t, &format!("[uis:communication:{call}]")).len(),
+        cards.len(),
+        cards
+            .first()
+            .and_then(|c| c["state"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        cards
+            .first()
+            .and_then(|c| c["type"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        clients_with_phone(t, phone).len(),
+    )
+}
+
+#[tokio::test]
+async fn duplicates_and_out_of_order_delivery_reach_the_same_end_state() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        for (n, delivery) in [
+            Delivery {
+                duplicate: true,
+                ..Delivery::default()
+            },
+            Delivery {
+                out_of_order: true,
+                ..Delivery::default()
+            },
+            Delivery {
+                duplicate: true,
+                out_of_order: true,
+                ..Delivery::default()
+            },
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let lost_phone = format!("7950777000{n}");
+            let lost = play(
+                &t,
+                CallScript::inbound_lost(&lost_phone, vec![7001, 7002, 7003])
+                    .with_delivery(delivery.clone()),
+            )
+            .await;
+            assert_eq!(
+                end_state(&t, lost, &lost_phone),
+                (1, 0, 1, "finished".into(), "miss".into(), 1),
+                "{backend:?} lost {delivery:?}"
+            );
+            let answered_phone = format!("7950888000{n}");
+            let mut script = CallScript::inbound_answered(&answered_phone);
+            script.employee_ids = vec![7001];
+            let answered = play(&t, script.with_delivery(delivery.clone())).await;
+            assert_eq!(
+                end_state(&t, answered, &answered_phone),
+                (0, 1, 1, "finished".into(), "in".into(), 1),
+                "{backend:?} answered {delivery:?}"
+            );
+        }
+        t.stop().await;
+    }
+}
