@@ -499,3 +499,60 @@ async fn duplicates_and_out_of_order_delivery_reach_the_same_end_state() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_click_to_call_is_correlated_by_its_external_id_and_pops_up_for_the_caller() {
+    for backend in BACKENDS {
+        let mut s = settings("first_talked");
+        s["click_to_call"] =
+            json!({"number": format!("+{VIRTUAL_NUMBER}"), "override_caller_id": true});
+        let Some(t) = app(backend, s).await else {
+            continue;
+        };
+        let (status, body) = t
+            .megaplan_request(
+                "call",
+                json!({"employee_id": ALEKSEEVA.to_string(), "phone": "+7 950 999-00-11", "external_id": "mp-task-4711"}),
+                Some(&t.token()),
+            )
+            .await;
+        assert_eq!(status, 200, "{backend:?}: {body}");
+        let call = body["call_session_id"].as_i64().expect("call id");
+        let sim = t
+            .uis
+            .wait_for_simulation(call, Duration::from_secs(20))
+            .await
+            .expect("the click-to-call plays out");
+        assert!(
+            sim.sent.iter().all(|n| n
+                .body
+                .as_deref()
+                .is_some_and(|b| b.contains("mp-task-4711"))),
+            "every notification carries the external_id: {:?}",
+            sim.sent
+        );
+        settle(&t).await;
+
+        let (external_id,): (Option<String>,) = sqlx::query_as(
+            "SELECT external_id FROM call_facts WHERE account_id = $1 AND call_session_id = $2",
+        )
+        .bind(&t.account_id)
+        .bind(call)
+        .fetch_one(t.pool())
+        .await
+        .unwrap();
+        assert_eq!(external_id.as_deref(), Some("mp-task-4711"));
+        let cards = calls_of(&t, call);
+        assert_eq!(cards.len(), 1, "{backend:?}: {cards:?}");
+        assert_eq!(cards[0]["type"], "out", "{cards:?}");
+        assert_eq!(cards[0]["state"], "finished");
+        let w = widget_of(&t, call);
+        assert_eq!(
+            w.first().and_then(|e| e.employee_id.as_deref()),
+            Some(ALEKSEEVA.to_string().as_str()),
+            "the caller's card: {w:?}"
+        );
+        assert_eq!(clients_with_phone(&t, "79509990011").len(), 1);
+        t.stop().await;
+    }
+}
