@@ -180,19 +180,23 @@ test('the three sections save with their switch and come back after a reload', a
   }
 
   // Bad JSON: a message next to the field, nothing saved.
-  await page.fill('#telephony-settings', '{"filter": ');
+  await page.fill('#text-settings', '{"filter": ');
   await expect(page.locator('#unsaved-warning')).toBeVisible();
-  await page.click('#telephony-save');
-  await expect(page.locator('#telephony-settings-error')).toContainText('Это не JSON');
-  await page.fill('#telephony-settings', '[1, 2]');
-  await page.click('#telephony-save');
-  await expect(page.locator('#telephony-settings-error')).toHaveText('Нужен объект JSON: {…}');
+  await page.click('#text-save');
+  await expect(page.locator('#text-settings-error')).toContainText('Это не JSON');
+  await page.fill('#text-settings', '[1, 2]');
+  await page.click('#text-save');
+  await expect(page.locator('#text-settings-error')).toHaveText('Нужен объект JSON: {…}');
+  await page.fill('#text-settings', '{"leads": true}');
+  await page.click('#text-save');
+  await expect(page.locator('#text-result')).toHaveText('Сохранено');
+  await expect(page.locator('#text-settings-error')).toHaveText('');
 
+  // The telephony section is a form of its own (telephony.spec.js); here only its switch and save.
+  await expect(page.locator('#tel-default-responsible')).toBeVisible();
   await page.check('#telephony-active');
-  await page.fill('#telephony-settings', '{"virtual_numbers": ["74950000000"]}');
   await page.click('#telephony-save');
   await expect(page.locator('#telephony-result')).toHaveText('Сохранено');
-  await expect(page.locator('#telephony-settings-error')).toHaveText('');
   await expect(page.locator('#unsaved-warning')).toBeHidden();
 
   await page.fill('#deals-settings', '{"program": 1}');
@@ -210,9 +214,8 @@ test('the three sections save with their switch and come back after a reload', a
   await hydrated(page);
   await expect(page.locator('#telephony-active')).toBeChecked();
   await expect(page.locator('#deals-active')).not.toBeChecked();
-  expect(JSON.parse(await page.locator('#telephony-settings').inputValue())).toEqual({ virtual_numbers: ['74950000000'] });
   expect(JSON.parse(await page.locator('#deals-settings').inputValue())).toEqual({ program: 1 });
-  expect(JSON.parse(await page.locator('#text-settings').inputValue())).toEqual({});
+  expect(JSON.parse(await page.locator('#text-settings').inputValue())).toEqual({ leads: true });
   await page.screenshot({ path: testInfo.outputPath('settings-frame.png'), fullPage: true });
 
   // Leaving with unsaved changes asks first.
