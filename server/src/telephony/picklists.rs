@@ -81,10 +81,14 @@ async fn megaplan_lists(t: &Telephony, account_id: &str) -> Result<MegaplanLists
         .collect();
     employees.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     // Schemes and categories are optional extras: an account without deals still gets employees.
-    let programs = client
-        .programs()
-        .await
-        .unwrap_or_default()
+    let mut listed = client.programs().await.unwrap_or_default();
+    // The list may leave the states out; one read per scheme brings them.
+    for p in listed.iter_mut().filter(|p| p.states.is_empty()) {
+        if let Ok(full) = client.program(&p.id).await {
+            p.states = full.states;
+        }
+    }
+    let programs = listed
         .into_iter()
         .map(|p| ProgramChoice {
             name: p.name.unwrap_or_else(|| p.id.0.clone()),

@@ -12,5 +12,6 @@ mod skeleton;
 mod telephony_calls;
 mod telephony_calls_e2e;
 mod telephony_routing;
+mod telephony_settings;
 mod telephony_support;
 mod telephony_sync;
