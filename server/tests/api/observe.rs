@@ -274,8 +274,11 @@ async fn replay_of_a_range_reconcile_health_and_preview() {
             "{detail}"
         );
 
-        // Reconciliation without UIS access says what to do.
+        // Reconciliation: at most 360 days at a time; without UIS access it says what to do.
         let r = call(&acme, "reconcile_calls", &wide).await;
+        assert_eq!(error_fields(&r), vec![("to".into(), "InvalidSetting".into())]);
+        let day = [("from", "2026-11-24T00:00"), ("to", "2026-11-25T00:00")];
+        let r = call(&acme, "reconcile_calls", &day).await;
         assert!(r["failure"].as_str().unwrap().contains("UIS"), "{r}");
 
         let h = call(&acme, "health", &[]).await;
@@ -369,5 +372,116 @@ async fn preview_follows_the_saved_telephony_settings() {
             .any(|a| a.as_str().unwrap().contains("\"action\":\"create_todo\"")),
         "{p}"
     );
+    app.server.shutdown().await.unwrap();
+}
+
+/// Demo mode (`uis-megaplan demo` = the e2e emulators): the demo account is connected and active, a call
+/// placed from the panel reaches the emulated Megaplan, and the printed sign-in link works exactly once.
+#[tokio::test]
+async fn demo_mode_places_a_call_into_the_emulated_megaplan_and_signs_in_once() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_app_with(backend, |a| a.e2e = true).await else {
+            continue;
+        };
+        let demo = app.server.settings.demo.clone().expect("demo mode");
+        let base = url::Url::parse(&app.server.url()).unwrap();
+
+        // The one-time link: signs in and opens the demo panel, then never again.
+        let link = demo.sign_in_link(&base);
+        let r = app.http.get(&link).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/demo");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.http.get(&link).send().await.unwrap().status(), 403);
+        let wrong = format!("{}_e2e/demo-sign-in?token=nope", base);
+        assert_eq!(app.http.get(&wrong).send().await.unwrap().status(), 403);
+        let s = Session {
+            app: &app,
+            cookie: Some(cookie),
+        };
+
+        let h = call(&s, "health", &[]).await;
+        assert_eq!(h["megaplan"], "working", "{h}");
+        assert_eq!(h["uis"], "saved");
+        let p = call(
+            &s,
+            "preview_rules",
+            &[
+                ("direction", "in"),
+                ("outcome", "missed"),
+                ("phone", "+7 999 111-22-33"),
+                ("virtual_number", ""),
+                ("employee", ""),
+            ],
+        )
+        .await;
+        assert_eq!(p["telephony_active"], true, "{p}");
+
+        let bad = call(&s, "demo_place", &[("kind", "inbound_lost"), ("phone", "x")]).await;
+        assert_eq!(error_fields(&bad), vec![("phone".into(), "BadPhone".into())]);
+        let placed = call(
+            &s,
+            "demo_place",
+            &[("kind", "inbound_lost"), ("phone", "+7 999 777-66-55")],
+        )
+        .await;
+        assert!(placed["notifications"].as_u64().unwrap() > 0, "{placed}");
+        let mut todo = false;
+        let mut d = Value::Null;
+        for _ in 0..400 {
+            d = call(&s, "demo_state", &[]).await;
+            if d["todos"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["text"].as_str().unwrap().contains("777-66-55"))
+            {
+                todo = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = list(&s, &[]).await;
+        assert!(
+            todo,
+            "the lost call's todo reaches the emulated Megaplan: {d}\n{log}"
+        );
+        let log = list(&s, &[("phone", "79997776655")]).await;
+        assert!(ids(&log).len() >= 2, "{log}");
+
+        app.server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn without_e2e_there_is_no_demo_sign_in_and_no_demo_panel() {
+    let Some(app) = spawn_app_with(uis_megaplan::testing::TestBackend::Sqlite, |_| {}).await else {
+        return;
+    };
+    let r = app
+        .http
+        .get(app.url("/_e2e/demo-sign-in?token=x"))
+        .send()
+        .await
+        .unwrap();
+    // The guard sends it to the sign-in page like any unknown path without a session.
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/sign-in");
+    assert!(r.headers().get("set-cookie").is_none());
+    let acme = admin_session(&app).await;
+    assert_eq!(call(&acme, "demo_state", &[]).await["enabled"], false);
+    let r = acme
+        .post(
+            "/api/demo_place",
+            &[("kind", "inbound_lost"), ("phone", "+79997776655")],
+        )
+        .await;
+    assert_ne!(r.status(), 200);
     app.server.shutdown().await.unwrap();
 }
