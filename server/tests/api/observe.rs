@@ -276,7 +276,10 @@ async fn replay_of_a_range_reconcile_health_and_preview() {
 
         // Reconciliation: at most 360 days at a time; without UIS access it says what to do.
         let r = call(&acme, "reconcile_calls", &wide).await;
-        assert_eq!(error_fields(&r), vec![("to".into(), "InvalidSetting".into())]);
+        assert_eq!(
+            error_fields(&r),
+            vec![("to".into(), "InvalidSetting".into())]
+        );
         let day = [("from", "2026-11-24T00:00"), ("to", "2026-11-25T00:00")];
         let r = call(&acme, "reconcile_calls", &day).await;
         assert!(r["failure"].as_str().unwrap().contains("UIS"), "{r}");
@@ -423,8 +426,16 @@ async fn demo_mode_places_a_call_into_the_emulated_megaplan_and_signs_in_once() 
         .await;
         assert_eq!(p["telephony_active"], true, "{p}");
 
-        let bad = call(&s, "demo_place", &[("kind", "inbound_lost"), ("phone", "x")]).await;
-        assert_eq!(error_fields(&bad), vec![("phone".into(), "BadPhone".into())]);
+        let bad = call(
+            &s,
+            "demo_place",
+            &[("kind", "inbound_lost"), ("phone", "x")],
+        )
+        .await;
+        assert_eq!(
+            error_fields(&bad),
+            vec![("phone".into(), "BadPhone".into())]
+        );
         let placed = call(
             &s,
             "demo_place",
