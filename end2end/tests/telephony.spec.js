@@ -91,6 +91,27 @@ test('telephony: sync, pick-lists, a field error, save and reload', async ({ pag
   await page.screenshot({ path: testInfo.outputPath('telephony-reloaded.png'), fullPage: true });
 });
 
+test('telephony: the employee sync (T2) with its list, progress and per-employee results', async ({ page, context, request }, testInfo) => {
+  test.setTimeout(60_000);
+  await signedInDemo(context, request);
+  await page.goto('/#telephony');
+  await hydrated(page);
+  await expect(page.locator('#tel-sync-employee')).toHaveCount(0);
+  await page.check('#tel-sync-employees');
+  // Turned on without anyone chosen: refused next to the list.
+  await page.click('#telephony-save');
+  await expect(page.locator('#tel-err-sync-employees')).toContainText('Выберите сотрудников');
+  await page.check(`#tel-sync-employee-${DEFAULT_RESPONSIBLE}`);
+  await page.click('#telephony-save');
+  await expect(page.locator('#telephony-result')).toHaveText('Сохранено');
+  await page.click('#tel-employee-sync');
+  await expect(page.locator('#tel-employee-sync-progress')).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+  await expect(page.locator('#tel-employee-sync-progress')).toContainText('1 / 1');
+  await expect(page.locator('#tel-employee-sync-results li')).toHaveCount(1);
+  await expect(page.locator('#tel-employee-sync-results li')).toHaveClass(/sync-(created|matched)/);
+  await page.screenshot({ path: testInfo.outputPath('telephony-employee-sync.png'), fullPage: true });
+});
+
 test('telephony: a lost inbound call becomes a todo for the chosen employee in Megaplan', async ({ request }) => {
   test.setTimeout(90_000);
   const i = await emulators(request);
