@@ -1,0 +1,201 @@
+//! Pop-up latency (T12): a UIS «Ожидание ответа» notification in → its `callInfo` visible in the
+//! Megaplan emulator, through the real path (ingress commit → apalis job → telephony planner →
+//! `decide` → executor → `POST /callInfo`), one new call at a time; p50/p99 next to, measured in
+//! the same run, one bare loopback request (an axum handler answering "ok") and one direct
+//! `POST /callInfo` to the same emulator.
+//!
+//! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS, default 200). SQLite.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::post;
+use megaplan::emulator::{Emulator, EmulatorConfig};
+use serde_json::Value;
+use uis_megaplan::config::ServeArgs;
+use uis_megaplan::pipeline::connections::{MegaplanConnection, StaticConnections};
+use uis_megaplan::pipeline::{PipelineConfig, PipelineParts};
+use uis_megaplan::testing::{TestBackend, TestDb};
+
+const ACCOUNT: &str = "bench";
+const KEY: &str = "bench-webhook-key-0123456789";
+const UIS_EMPLOYEE: i64 = 7001;
+const EXTENSION: &str = "201";
+
+fn percentile(mut v: Vec<Duration>, p: usize) -> Duration {
+    v.sort();
+    v[(v.len() * p / 100).min(v.len() - 1)]
+}
+
+fn line(name: &str, v: &[Duration]) -> (Duration, Duration) {
+    let (p50, p99) = (percentile(v.to_vec(), 50), percentile(v.to_vec(), 99));
+    println!(
+        "{name:<40} p50 {:>8.2} ms   p99 {:>8.2} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    (p50, p99)
+}
+
+fn has_call(emu: &Emulator, call: i64) -> bool {
+    let id = call.to_string();
+    emu.state()
+        .call_infos()
+        .iter()
+        .any(|c| match &c["providerId"] {
+            Value::String(s) => *s == id,
+            Value::Number(n) => n.to_string() == id,
+            _ => false,
+        })
+}
+
+async fn bare_handler() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route(
+        "/hooks/uis/{key}/{event}",
+        post(|_body: axum::body::Bytes| async { "ok" }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/hooks/uis/k/ringing")
+}
+
+async fn setup(db: &TestDb, emu: &Emulator) -> uis_megaplan::RunningServer {
+    let connections = Arc::new(StaticConnections::default());
+    connections.insert(
+        ACCOUNT,
+        MegaplanConnection {
+            base_url: emu.base_url(),
+            login: emu.seed().login.clone(),
+            password: emu.seed().password.clone(),
+        },
+    );
+    let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
+    let parts = PipelineParts {
+        config: PipelineConfig::default(),
+        connections: Some(connections),
+        ..PipelineParts::default()
+    };
+    let server = uis_megaplan::start_with(&args, parts).await.unwrap();
+    let pool = &server.state.db.pool;
+    let megaplan_user = emu.seed().employees[0].id.to_string();
+    for (sql, binds) in [
+        (
+            "INSERT INTO accounts (id, name, webhook_key, time_zone, created_at) VALUES ($1, 'bench', $2, 'Europe/Moscow', 0)",
+            vec![ACCOUNT.to_owned(), KEY.to_owned()],
+        ),
+        (
+            "INSERT INTO account_settings (account_id, section, active, settings, updated_at) VALUES ($1, 'telephony', 1, $2, 0)",
+            vec![
+                ACCOUNT.to_owned(),
+                format!(r#"{{"default_responsible": "{megaplan_user}"}}"#),
+            ],
+        ),
+        (
+            "INSERT INTO telephony_uis_employees (account_id, uis_employee_id, extension, synced_at) VALUES ($1, 7001, $2, 0)",
+            vec![ACCOUNT.to_owned(), EXTENSION.to_owned()],
+        ),
+        (
+            "INSERT INTO telephony_staff (account_id, megaplan_user_id, megaplan_name, extension, uis_employee_id, matched_by, synced_at) \
+             VALUES ($1, $2, 'Bench', $3, 7001, 'extension', 0)",
+            vec![ACCOUNT.to_owned(), megaplan_user, EXTENSION.to_owned()],
+        ),
+    ] {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+        for b in binds {
+            q = q.bind(b);
+        }
+        q.execute(pool).await.unwrap();
+    }
+    server
+}
+
+fn main() {
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let db = TestDb::new(TestBackend::Sqlite).await.expect("sqlite");
+        let emu = Emulator::start(EmulatorConfig::default()).expect("emulator");
+        let server = setup(&db, &emu).await;
+        let hook = format!("{}/hooks/uis/{KEY}/ringing", server.url());
+        let bare = bare_handler().await;
+        let http = reqwest::Client::new();
+        let mp = megaplan::Client::new(
+            emu.base_url(),
+            megaplan::Credentials {
+                login: emu.seed().login.clone(),
+                password: emu.seed().password.clone(),
+            },
+        );
+        let (mut popup, mut loopback, mut direct) = (Vec::new(), Vec::new(), Vec::new());
+        // Warm-up: the token, the connections, the staff.
+        for i in 0..(calls + 10) {
+            let call = 800_000_000 + i as i64;
+            let body = format!(
+                r#"{{"notification_name":"ringing","notification_time":"2026-11-24 10:00:00","call_session_id":{call},"direction":"in","contact_phone_number":"7950{i:07}","virtual_phone_number":"74950000000","employee_id":{UIS_EMPLOYEE},"leg_id":{}}}"#,
+                call * 10 + 1
+            );
+            let t = Instant::now();
+            let r = http
+                .post(&hook)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !has_call(&emu, call) {
+                assert!(Instant::now() < deadline, "no callInfo for call {call}");
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            let took = t.elapsed();
+
+            let t = Instant::now();
+            let r = http
+                .post(&bare)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let bare_took = t.elapsed();
+
+            let t = Instant::now();
+            mp.create_call_info(&megaplan::CallInfoFields {
+                provider_id: Some(format!("direct-{call}")),
+                kind: Some(megaplan::CallType::In),
+                state: Some(megaplan::CallState::Calling),
+                from_phone: Some(format!("+7950{i:07}")),
+                ..megaplan::CallInfoFields::default()
+            })
+            .await
+            .unwrap();
+            let direct_took = t.elapsed();
+            if i >= 10 {
+                popup.push(took);
+                loopback.push(bare_took);
+                direct.push(direct_took);
+            }
+        }
+        println!("pop-up latency, {calls} calls one at a time (SQLite, default pipeline timings)");
+        let (_, p99) = line("ringing in -> callInfo at the emulator", &popup);
+        let (_, bare99) = line("bare loopback request (axum \"ok\")", &loopback);
+        let (_, direct99) = line("direct POST /callInfo to the emulator", &direct);
+        println!(
+            "p99 ratio: {:.1}x the bare loopback request, {:.1}x a direct POST /callInfo",
+            p99.as_secs_f64() / bare99.as_secs_f64(),
+            p99.as_secs_f64() / direct99.as_secs_f64()
+        );
+        server.shutdown().await.unwrap();
+        emu.shutdown().await;
+    });
+}
