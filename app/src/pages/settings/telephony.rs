@@ -413,7 +413,12 @@ fn TelephonyBody(page: TelephonyPage) -> impl IntoView {
                 >
                     {move || if action.pending().get() { t().saving } else { t().save }}
                 </button>
-                <span id="telephony-result" class="text-sm text-green-800">
+                <span
+                    id="telephony-result"
+                    class="text-sm"
+                    class:text-green-800=move || ok.get()
+                    class:text-red-700=move || !ok.get()
+                >
                     {move || ok.get().then(|| t().saved)}
                     {move || failure.get()}
                     {move || {
