@@ -279,7 +279,12 @@ impl<'a> Executor<'a> {
         if taken {
             Ok(true)
         } else {
-            Err(transient("another worker is executing this action"))
+            // Retried when the other claim lapses, not before: earlier tries only spend attempts.
+            let lapses = r.started_at + self.lease.as_millis() as i64 - now;
+            Err(ActionError::Transient {
+                message: "another worker is executing this action".into(),
+                retry_after: Some(Duration::from_millis(lapses.clamp(0, i64::MAX) as u64 + 50)),
+            })
         }
     }
 
@@ -317,7 +322,11 @@ impl<'a> Executor<'a> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(transient("another event is creating this phone's client"));
+                // Retried when the lock's lease ends at the latest.
+                return Err(ActionError::Transient {
+                    message: "another event is creating this phone's client".into(),
+                    retry_after: Some(self.lease),
+                });
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

@@ -19,7 +19,7 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 use uis::notification::EventKind;
 
-use super::store::{EventJob, JobConn, JobStore, in_tx};
+use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::{metrics, now_ms};
 
 /// Larger bodies are refused with 413 (UIS and Megaplan events are a few KiB).
@@ -43,6 +43,8 @@ pub struct InboxRow {
     pub source: &'static str,
     pub event_type: String,
     pub dedupe_key: String,
+    /// The UIS call the event belongs to, so events of one call are decided in arrival order.
+    pub call_session_id: Option<i64>,
     pub content_type: Option<String>,
     pub query: Option<String>,
     pub body: String,
@@ -62,6 +64,7 @@ impl InboxRow {
             source,
             event_type,
             dedupe_key,
+            call_session_id: None,
             content_type: None,
             query: None,
             body: String::new(),
@@ -88,7 +91,8 @@ pub struct Inbox {
 impl Inbox {
     /// Starts the writer tasks on `store`: one on SQLite (it has one writer anyway), several on
     /// PostgreSQL, so one batch's COMMIT (an fsync) overlaps the next batch's inserts.
-    pub fn start(store: JobStore) -> (Inbox, Vec<tokio::task::JoinHandle<()>>) {
+    /// `signal` is told after every commit that enqueued jobs.
+    pub fn start(store: JobStore, signal: JobSignal) -> (Inbox, Vec<tokio::task::JoinHandle<()>>) {
         let (tx, rx) = mpsc::channel(8192);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let writers = match store {
@@ -96,7 +100,7 @@ impl Inbox {
             JobStore::Postgres(_) => 4,
         };
         let tasks = (0..writers)
-            .map(|_| tokio::spawn(writer(store.clone(), rx.clone())))
+            .map(|_| tokio::spawn(writer(store.clone(), rx.clone(), signal.clone())))
             .collect();
         (Inbox { tx }, tasks)
     }
@@ -114,7 +118,11 @@ impl Inbox {
     }
 }
 
-async fn writer(store: JobStore, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(InboxRow, Reply)>>>) {
+async fn writer(
+    store: JobStore,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(InboxRow, Reply)>>>,
+    signal: JobSignal,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // The lock is held only while waiting for requests, not while committing them.
@@ -127,6 +135,9 @@ async fn writer(store: JobStore, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(Inbo
         metrics::inbox_commit(rows.len(), started.elapsed());
         match written {
             Ok(outcomes) => {
+                if outcomes.contains(&Accepted::New) {
+                    signal.pushed();
+                }
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
@@ -142,7 +153,7 @@ async fn writer(store: JobStore, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(Inbo
 }
 
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
-    content_type, query, body, received_at, status, attempts) ";
+    call_session_id, content_type, query, body, received_at, status, attempts) ";
 
 /// Inserts rows (a duplicate dedupe key inserts nothing) and one job per new row, in one transaction:
 /// one multi-row INSERT … RETURNING tells which rows are new.
@@ -152,7 +163,7 @@ pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result
         // In key order, so concurrent writers (PostgreSQL) wait on each other instead of deadlocking.
         let mut sorted = rows.to_vec();
         sorted.sort_by(|a, b| (&a.account_id, &a.dedupe_key).cmp(&(&b.account_id, &b.dedupe_key)));
-        // 11 parameters a row; SQLite allows 32766 in one statement.
+        // 12 parameters a row; SQLite allows 32766 in one statement.
         for chunk in sorted.chunks(1000) {
             let mut q = sqlx::QueryBuilder::new(INSERT_INBOX);
             q.push_values(chunk, |mut b, r| {
@@ -161,6 +172,7 @@ pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result
                     .push_bind(r.source)
                     .push_bind(r.event_type.as_str())
                     .push_bind(r.dedupe_key.as_str())
+                    .push_bind(r.call_session_id)
                     .push_bind(r.content_type.as_deref())
                     .push_bind(r.query.as_deref())
                     .push_bind(r.body.as_str())
@@ -302,12 +314,16 @@ async fn uis_hook(
         account.time_zone,
     );
     let mut row = match parsed {
-        Ok(n) => InboxRow::new(
-            &account.id,
-            "uis",
-            kind.path_segment().to_owned(),
-            n.dedupe_key(),
-        ),
+        Ok(n) => {
+            let mut row = InboxRow::new(
+                &account.id,
+                "uis",
+                kind.path_segment().to_owned(),
+                n.dedupe_key(),
+            );
+            row.call_session_id = n.call_session_id;
+            row
+        }
         Err(e) => {
             let why = e.to_string();
             reject(

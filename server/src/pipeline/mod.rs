@@ -29,7 +29,7 @@ use crate::secret::SecretKey;
 use connections::{DbConnections, MegaplanConnections};
 use ingress::{Inbox, IngressState};
 use interim_rules::Planner;
-use store::{EventJob, JobStore, QUEUE};
+use store::{EventJob, JobSignal, JobStore, QUEUE};
 use worker::Worker;
 
 /// Unix milliseconds: every time in the pipeline's tables.
@@ -126,6 +126,8 @@ pub struct Pipeline {
     pub db: Db,
     pub store: JobStore,
     pub inbox: Inbox,
+    /// Wakes this process's worker when jobs are committed.
+    pub signal: JobSignal,
     pub config: PipelineConfig,
     tasks: Arc<std::sync::Mutex<Vec<JoinHandle<()>>>>,
     /// The inbox writers; stopped after the HTTP server, which waits for their answers.
@@ -152,7 +154,8 @@ impl Pipeline {
             .unwrap_or_else(|| Arc::new(DbConnections::new(db.pool.clone(), key)));
         let _ = metrics::handle();
         let store = JobStore::open(url, db.backend).await?;
-        let (inbox, writers) = Inbox::start(store.clone());
+        let signal = JobSignal::default();
+        let (inbox, writers) = Inbox::start(store.clone(), signal.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let holder = format!(
             "uis-megaplan-{}",
@@ -171,6 +174,7 @@ impl Pipeline {
             tasks.push(spawn_worker(
                 &store,
                 &parts.config,
+                &signal,
                 w,
                 &holder,
                 stopped.clone(),
@@ -181,6 +185,7 @@ impl Pipeline {
             db,
             store,
             inbox,
+            signal,
             config: parts.config,
             tasks: Arc::new(std::sync::Mutex::new(tasks)),
             writers: Arc::new(std::sync::Mutex::new(writers)),
@@ -231,6 +236,7 @@ impl Pipeline {
 fn spawn_worker(
     store: &JobStore,
     config: &PipelineConfig,
+    wake: &JobSignal,
     w: Arc<Worker>,
     name: &str,
     mut stopped: tokio::sync::watch::Receiver<bool>,
@@ -241,16 +247,26 @@ fn spawn_worker(
     };
     let concurrency = config.concurrency;
     let name = name.to_owned();
+    // Fetch when this process commits jobs, and every poll interval for the rest (retries that
+    // came due, other servers' events, jobs of a server that died).
+    let strategy = || {
+        apalis::prelude::Strategy::new()
+            .stream(wake.wakeups())
+            .interval(config.poll_interval)
+    };
     match store {
         JobStore::Sqlite(pool) => {
             let cfg = apalis_sqlite::Config::default()
                 .queue(QUEUE)
                 .batch_size(concurrency.max(1))
                 .heartbeat_interval(config.heartbeat)
-                .missed_heartbeats(2);
+                .missed_heartbeats(2)
+                // The fetch already marks a job with this worker (a dead worker's jobs are
+                // re-enqueued); marking it again as Running is one more write per event.
+                .lock_tasks(false);
             let backend = apalis_sqlite::SqliteStorage::<EventJob>::new(pool)
                 .with_config(cfg)
-                .poll_with_interval(config.poll_interval);
+                .poll_with_strategy(strategy());
             let worker = WorkerBuilder::new(name)
                 .backend(backend)
                 .concurrency(concurrency)
@@ -270,7 +286,7 @@ fn spawn_worker(
                 .missed_heartbeats(2);
             let backend = apalis_postgres::PostgresStorage::<EventJob>::new(pool)
                 .with_config(cfg)
-                .poll_with_interval(config.poll_interval);
+                .poll_with_strategy(strategy());
             let worker = WorkerBuilder::new(name)
                 .backend(backend)
                 .concurrency(concurrency)

@@ -82,6 +82,7 @@ impl Pipeline {
                         kind.path_segment().to_owned(),
                         n.dedupe_key(),
                     );
+                    row.call_session_id = n.call_session_id;
                     row.content_type = Some("application/json".into());
                     row.body = bytes;
                     let accepted = self

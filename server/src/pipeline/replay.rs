@@ -28,6 +28,7 @@ impl Pipeline {
             Ok::<_, anyhow::Error>(n == 1)
         })?;
         if queued {
+            self.signal.pushed();
             let account: Option<(String,)> =
                 sqlx::query_as("SELECT account_id FROM inbox_events WHERE id = $1")
                     .bind(event_id)

@@ -36,6 +36,32 @@ impl EventJob {
     }
 }
 
+/// Wakes this process's worker when jobs were committed, so a new event is fetched at once instead
+/// of at the next poll (the pop-up card must show while the phone rings). Wake-ups coalesce: many
+/// commits before the worker looks cost one fetch. Jobs of other servers still arrive by polling.
+#[derive(Clone, Debug, Default)]
+pub struct JobSignal {
+    notify: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl JobSignal {
+    /// Jobs were committed.
+    pub fn pushed(&self) {
+        self.notify.notify_one();
+    }
+
+    /// One item per wake-up, for the worker's poll strategy.
+    pub fn wakeups(&self) -> impl futures::Stream<Item = ()> + Unpin + Send + Sync + 'static {
+        Box::pin(futures::stream::unfold(
+            self.notify.clone(),
+            |notify| async move {
+                notify.notified().await;
+                Some(((), notify))
+            },
+        ))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum JobStore {
     Sqlite(SqlitePool),

@@ -18,7 +18,10 @@ pub struct Step<'a> {
 }
 
 /// Writes one step; a trace that cannot be written is logged, never fails the event.
-pub async fn write(pool: &AnyPool, account_id: &str, event_id: &str, s: Step<'_>) {
+pub async fn write<'c, E>(db: E, account_id: &str, event_id: &str, s: Step<'_>)
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let at = now_ms();
     let r = sqlx::query(
         "INSERT INTO event_trace (id, event_id, account_id, at, step, action_key, request, status, created_ids, duration_ms, detail) \
@@ -35,7 +38,7 @@ pub async fn write(pool: &AnyPool, account_id: &str, event_id: &str, s: Step<'_>
     .bind(s.created_ids)
     .bind(s.duration_ms)
     .bind(s.detail)
-    .execute(pool)
+    .execute(db)
     .await;
     if let Err(e) = r {
         tracing::warn!(error = %e, event_id, "cannot write the event trace");

@@ -30,9 +30,23 @@ pub struct Worker {
 
 /// The apalis handler: every outcome of the event is recorded by `process`; an `Err` here means the
 /// database failed, and apalis runs the job again.
+///
+/// The event runs in a task of its own: apalis polls its job stream whenever the future of a
+/// job wakes, and on SQLite each poll of an idle queue is a write (`UPDATE Jobs …`) that competes
+/// with the event's own writes — a dozen per event when the event's every query woke it. Dropping
+/// the job (a stopped worker) aborts the task, as before.
 pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynError> {
-    w.process(&job.event_id).await.map_err(|e| {
-        tracing::warn!(error = %e, event_id = %job.event_id, "event job failed; apalis retries it");
+    let w: Arc<Worker> = (*w).clone();
+    let event_id = job.event_id.clone();
+    let run = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        w.process(&job.event_id).await
+    }));
+    let result = match run.await {
+        Ok(r) => r,
+        Err(e) => Err(anyhow::anyhow!("the event's task ended: {e}")),
+    };
+    result.map_err(|e| {
+        tracing::warn!(error = %e, event_id = %event_id, "event job failed; apalis retries it");
         BoxDynError::from(e.to_string())
     })
 }
@@ -91,20 +105,28 @@ impl Worker {
     }
 
     pub async fn process(&self, event_id: &str) -> anyhow::Result<()> {
-        let now = now_ms();
-        let lease = self.config.lease.as_millis() as i64;
-        let claimed = sqlx::query(
-            "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
-             WHERE id = $1 AND (status IN ('queued', 'retrying') OR (status = 'processing' AND locked_until < $3))",
-        )
-        .bind(event_id)
-        .bind(now + lease)
-        .bind(now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            return self.not_claimed(event_id).await;
+        loop {
+            let now = now_ms();
+            let lease = self.config.lease.as_millis() as i64;
+            let claimed = sqlx::query(
+                "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
+                 WHERE id = $1 AND (status = 'queued' \
+                   OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= $3)) \
+                   OR (status = 'processing' AND locked_until < $3))",
+            )
+            .bind(event_id)
+            .bind(now + lease)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if claimed == 1 {
+                break;
+            }
+            match self.not_claimed(event_id).await? {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Ok(()),
+            }
         }
         let row: Option<EventRow> = sqlx::query_as(
             "SELECT e.account_id, e.source, e.event_type, e.content_type, e.query, e.body, \
@@ -132,15 +154,36 @@ impl Worker {
         self.finish(event_id, &ev, outcome).await
     }
 
-    /// Someone else holds the event, or it is finished. A live holder may still die: a job at the
-    /// end of its lease makes sure the event is looked at again.
-    async fn not_claimed(&self, event_id: &str) -> anyhow::Result<()> {
-        let row: Option<(String, Option<i64>)> =
-            sqlx::query_as("SELECT status, locked_until FROM inbox_events WHERE id = $1")
-                .bind(event_id)
-                .fetch_optional(&self.pool)
+    /// Someone else holds the event, it is finished, or its retry is not due yet. A live holder may
+    /// still die: a job at the end of its lease makes sure the event is looked at again. A retry
+    /// job comes up to a second early (apalis schedules in whole seconds): `Some` is the wait until
+    /// the retry is due, so a short backoff is kept instead of spent at once.
+    async fn not_claimed(&self, event_id: &str) -> anyhow::Result<Option<Duration>> {
+        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT status, locked_until, next_attempt_at FROM inbox_events WHERE id = $1",
+        )
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((status, _, Some(next))) = &row
+            && status == "retrying"
+        {
+            let wait = Duration::from_millis((next - now_ms()).max(0) as u64);
+            if wait <= Duration::from_secs(2) {
+                return Ok(Some(wait));
+            }
+            let at = SystemTime::UNIX_EPOCH + Duration::from_millis(*next as u64);
+            self.store
+                .push(
+                    &EventJob {
+                        event_id: event_id.to_owned(),
+                    },
+                    Some(at),
+                )
                 .await?;
-        if let Some((status, Some(until))) = row
+            return Ok(None);
+        }
+        if let Some((status, Some(until), _)) = row
             && status == "processing"
         {
             let at = SystemTime::UNIX_EPOCH + Duration::from_millis(until.max(0) as u64 + 1000);
@@ -153,7 +196,7 @@ impl Worker {
                 )
                 .await?;
         }
-        Ok(())
+        Ok(None)
     }
 
     async fn run(&self, event_id: &str, ev: &Event) -> anyhow::Result<Outcome> {
@@ -168,13 +211,15 @@ impl Worker {
             Err(why) => return Ok(Outcome::Permanent(why)),
         };
         let decision = serde_json::to_string(&plan)?;
+        // One commit for both: each SQLite commit on the way to the pop-up card counts.
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE inbox_events SET decision = $2 WHERE id = $1")
             .bind(event_id)
             .bind(&decision)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         trace::write(
-            &self.pool,
+            &mut *tx,
             &ev.account_id,
             event_id,
             Step {
@@ -184,6 +229,7 @@ impl Worker {
             },
         )
         .await;
+        tx.commit().await?;
         let outcome = self.execute(event_id, ev, &plan).await;
         self.planner
             .executed(Executed {

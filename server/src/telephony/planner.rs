@@ -42,8 +42,13 @@ impl Planner for TelephonyPlanner {
                     "Не звонок: чаты и заявки обрабатываются вместе со сделками",
                 ));
             };
-            hold(input.pool, input.account_id, call, input.event_id).await?;
-            match plan_call(&input, call).await {
+            let Some((event, facts)) = hold(&input, call).await? else {
+                return Ok(Plan::skip(format!(
+                    "«{}»: в уведомлении нет сотрудника, без которого событие не обработать",
+                    input.notification.kind.cabinet_label()
+                )));
+            };
+            match plan_call(&input, call, event, &facts).await {
                 Ok(plan) => Ok(plan),
                 Err(e) => {
                     release(input.pool, input.account_id, call, input.event_id).await;
@@ -63,10 +68,13 @@ impl Planner for TelephonyPlanner {
             else {
                 return;
             };
-            if input.succeeded
-                && let Err(e) = record(&input, &after).await
-            {
-                tracing::warn!(error = %e, call = after.call, "call facts not updated");
+            if input.succeeded {
+                match record(&input, &after).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, call = after.call, "call facts not updated")
+                    }
+                }
             }
             release(input.pool, input.account_id, after.call, input.event_id).await;
         })
@@ -100,6 +108,8 @@ struct Facts {
     card_shown: bool,
     finished: bool,
     created_client: bool,
+    /// The stored row's version; `None` while the call has no row.
+    version: Option<i64>,
 }
 
 type FactsRow = (
@@ -113,12 +123,13 @@ type FactsRow = (
     i64,
     i64,
     i64,
+    i64,
 );
 
 async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, sqlx::Error> {
     let row: Option<FactsRow> = sqlx::query_as(
         "SELECT virtual_number, contact_phone, direction, external_id, params, first_talked, last_talked, \
-         card_shown, finished, created_client FROM call_facts WHERE account_id = $1 AND call_session_id = $2",
+         card_shown, finished, created_client, version FROM call_facts WHERE account_id = $1 AND call_session_id = $2",
     )
     .bind(account)
     .bind(call)
@@ -137,6 +148,7 @@ async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, s
                 card,
                 fin,
                 created,
+                version,
             )| Facts {
                 virtual_number,
                 contact_phone,
@@ -150,77 +162,94 @@ async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, s
                 card_shown: card != 0,
                 finished: fin != 0,
                 created_client: created != 0,
+                version: Some(version),
             },
         )
         .unwrap_or_default())
 }
 
-/// Takes the call for this event, waiting a while for another event of the call to finish.
-async fn hold(pool: &AnyPool, account: &str, call: i64, event_id: &str) -> Result<(), String> {
+/// Waits until every earlier event of the call is processed, then — in one statement — takes the
+/// call for this event and stores the facts its notification brings. `Ok(None)`: the notification
+/// lacks the employee its event needs; nothing is taken.
+async fn hold(input: &PlanInput<'_>, call: i64) -> Result<Option<(CallEvent, Facts)>, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO call_facts (account_id, call_session_id, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (account_id, call_session_id) DO NOTHING",
-    )
-    .bind(account)
-    .bind(call)
-    .bind(now)
-    .execute(pool)
-    .await
-    .map_err(db)?;
+    let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
-    let pattern = format!("%{call}%");
     loop {
         // Events of a call are decided in the order they arrived: a talk after its ringing. One
         // that failed and waits for its retry (a recording before its call exists) holds nobody up.
         let (earlier,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM inbox_events e JOIN inbox_events me ON me.id = $2 \
-             WHERE e.account_id = $1 AND e.source IN ('uis', 'reconcile') AND e.id <> me.id \
-             AND e.status IN ('queued', 'processing') \
-             AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id)) \
-             AND (e.body LIKE $3 OR e.query LIKE $3)",
+             WHERE e.account_id = $1 AND e.call_session_id = $3 AND e.status IN ('queued', 'processing') \
+             AND e.id <> me.id \
+             AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id))",
         )
         .bind(account)
         .bind(event_id)
-        .bind(&pattern)
+        .bind(call)
         .fetch_one(pool)
         .await
         .map_err(db)?;
-        if earlier > 0 {
-            if std::time::Instant::now() > deadline {
-                return Err(format!(
-                    "an earlier event of call {call} is not processed yet; later"
-                ));
+        if earlier == 0 {
+            let mut facts = load_facts(pool, account, call).await.map_err(db)?;
+            let Some(event) = call_event(input.notification, call, &mut facts) else {
+                return Ok(None);
+            };
+            if take(pool, account, call, event_id, &facts)
+                .await
+                .map_err(db)?
+            {
+                return Ok(Some((event, facts)));
             }
-            tokio::time::sleep(Duration::from_millis(15)).await;
-            continue;
-        }
-        let now = now_ms();
-        let taken = sqlx::query(
-            "UPDATE call_facts SET busy_event = $3, busy_until = $4 \
-             WHERE account_id = $1 AND call_session_id = $2 \
-             AND (busy_event IS NULL OR busy_event = $3 OR busy_until < $5)",
-        )
-        .bind(account)
-        .bind(call)
-        .bind(event_id)
-        .bind(now + HOLD.as_millis() as i64)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        if taken > 0 {
-            return Ok(());
         }
         if std::time::Instant::now() > deadline {
-            return Err(format!(
-                "another event of call {call} is being processed; later"
-            ));
+            return Err(if earlier > 0 {
+                format!("an earlier event of call {call} is not processed yet; later")
+            } else {
+                format!("another event of call {call} is being processed; later")
+            });
         }
         tokio::time::sleep(Duration::from_millis(15)).await;
     }
+}
+
+/// Stores `facts` and takes the call for `event_id`, unless another event holds it or the facts
+/// changed since they were read (then nothing is written and the caller reads again).
+async fn take(
+    pool: &AnyPool,
+    account: &str,
+    call: i64,
+    event_id: &str,
+    f: &Facts,
+) -> Result<bool, sqlx::Error> {
+    let now = now_ms();
+    let taken = sqlx::query(
+        "INSERT INTO call_facts (account_id, call_session_id, virtual_number, contact_phone, direction, \
+           external_id, params, busy_event, busy_until, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
+         ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
+           virtual_number = excluded.virtual_number, contact_phone = excluded.contact_phone, \
+           direction = excluded.direction, external_id = excluded.external_id, params = excluded.params, \
+           busy_event = excluded.busy_event, busy_until = excluded.busy_until, \
+           updated_at = excluded.updated_at, version = call_facts.version + 1 \
+         WHERE call_facts.version = $11 \
+           AND (call_facts.busy_event IS NULL OR call_facts.busy_event = $8 OR call_facts.busy_until < $10)",
+    )
+    .bind(account)
+    .bind(call)
+    .bind(&f.virtual_number)
+    .bind(&f.contact_phone)
+    .bind(&f.direction)
+    .bind(&f.external_id)
+    .bind(serde_json::to_string(&f.params).unwrap_or_default())
+    .bind(event_id)
+    .bind(now + HOLD.as_millis() as i64)
+    .bind(now)
+    .bind(f.version.unwrap_or(-1))
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(taken > 0)
 }
 
 async fn release(pool: &AnyPool, account: &str, call: i64, event_id: &str) {
@@ -238,23 +267,19 @@ async fn release(pool: &AnyPool, account: &str, call: i64, event_id: &str) {
     }
 }
 
-async fn plan_call(input: &PlanInput<'_>, call: i64) -> Result<Plan, String> {
+async fn plan_call(
+    input: &PlanInput<'_>,
+    call: i64,
+    event: CallEvent,
+    facts: &Facts,
+) -> Result<Plan, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
     let pool = input.pool;
     let account = input.account_id;
-    let n = input.notification;
-    let mut facts = load_facts(pool, account, call).await.map_err(db)?;
-    let Some(event) = call_event(n, call, &mut facts) else {
-        return Ok(Plan::skip(format!(
-            "«{}»: в уведомлении нет сотрудника, без которого событие не обработать",
-            n.kind.cabinet_label()
-        )));
-    };
-    save_facts(pool, account, call, &facts).await.map_err(db)?;
     let settings = crate::observe::preview::settings(pool, account)
         .await
         .map_err(|e| format!("settings: {e}"))?;
-    let known = known(input, call, &event, &facts).await.map_err(db)?;
+    let known = known(input, call, &event, facts).await.map_err(db)?;
     let d = decide(&event, &settings, &known);
     let after = After {
         call,
@@ -387,29 +412,6 @@ fn secs(v: Option<i64>) -> u32 {
     v.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32
 }
 
-async fn save_facts(
-    pool: &AnyPool,
-    account: &str,
-    call: i64,
-    f: &Facts,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE call_facts SET virtual_number = $3, contact_phone = $4, direction = $5, external_id = $6, \
-         params = $7, updated_at = $8 WHERE account_id = $1 AND call_session_id = $2",
-    )
-    .bind(account)
-    .bind(call)
-    .bind(&f.virtual_number)
-    .bind(&f.contact_phone)
-    .bind(&f.direction)
-    .bind(&f.external_id)
-    .bind(serde_json::to_string(&f.params).unwrap_or_default())
-    .bind(now_ms())
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 async fn known(
     input: &PlanInput<'_>,
     call: i64,
@@ -449,7 +451,8 @@ async fn known(
     })
 }
 
-/// After the actions of an event all ran: what the next event of the call must know.
+/// After the actions of an event all ran: what the next event of the call must know; the call is
+/// released in the same statement.
 async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> {
     let pool = input.pool;
     let account = input.account_id;
@@ -473,7 +476,9 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
            created_client = CASE WHEN $5 = 1 THEN 1 ELSE created_client END, \
            first_talked = COALESCE(first_talked, $6), \
            last_talked = COALESCE($6, last_talked), \
-           updated_at = $7 \
+           busy_until = CASE WHEN busy_event = $8 THEN NULL ELSE busy_until END, \
+           busy_event = CASE WHEN busy_event = $8 THEN NULL ELSE busy_event END, \
+           updated_at = $7, version = version + 1 \
          WHERE account_id = $1 AND call_session_id = $2",
     )
     .bind(account)
@@ -483,6 +488,7 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
     .bind(i64::from(created))
     .bind(after.talked)
     .bind(now_ms())
+    .bind(input.event_id)
     .execute(pool)
     .await?;
     Ok(())

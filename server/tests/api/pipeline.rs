@@ -710,3 +710,58 @@ async fn every_action_reaches_megaplan_once_however_often_it_runs() {
     assert_eq!(deals, 1);
     app.server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_accepted_event_is_processed_at_once_not_at_the_next_poll() {
+    for backend in BACKENDS {
+        // An hour between polls and heartbeats (a heartbeat also makes the worker look): only the
+        // wake-up on commit can bring the worker to these events.
+        let config = uis_megaplan::pipeline::PipelineConfig {
+            poll_interval: Duration::from_secs(3600),
+            heartbeat: Duration::from_secs(3600),
+            ..test_config()
+        };
+        let Some(app) = spawn_pipeline_with(backend, config).await else {
+            continue;
+        };
+        let calls = calls(9000, 2);
+        send_calls(&app.server.url(), &app.http, &calls).await;
+        wait_done(&app.server.state.db.pool, 4, Duration::from_secs(20)).await;
+        assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
+        app.server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_action_claimed_by_a_vanished_worker_is_retried_when_the_claim_lapses_not_given_up() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_pipeline(backend).await else {
+            continue;
+        };
+        let pool = &app.server.state.db.pool;
+        // A worker claimed the todo of call 9500 a moment ago and died before it could record it.
+        let call = 9500;
+        sqlx::query(
+            "INSERT INTO action_records (account_id, action_key, event_id, state, started_at) \
+             VALUES ($1, $2, 'gone', 'started', $3)",
+        )
+        .bind(ACCOUNT)
+        .bind(format!("todo:call:{call}"))
+        .bind(uis_megaplan::pipeline::now_ms())
+        .execute(pool)
+        .await
+        .unwrap();
+        let calls = vec![(call, phone(500))];
+        send_calls(&app.server.url(), &app.http, &calls).await;
+        // The claim lapses after the test lease (2 s); 40 attempts would be spent long before.
+        wait_done(pool, 2, Duration::from_secs(30)).await;
+        assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
+        let most = count(
+            pool,
+            "SELECT MAX(CAST(attempts AS BIGINT)) FROM inbox_events",
+        )
+        .await;
+        assert!(most <= 4, "{backend:?}: {most} attempts for one event");
+        app.server.shutdown().await.unwrap();
+    }
+}

@@ -556,3 +556,145 @@ async fn a_click_to_call_is_correlated_by_its_external_id_and_pops_up_for_the_ca
         t.stop().await;
     }
 }
+
+/// Posts one UIS notification of `kind` for `call` straight to the server's hook.
+async fn post_notification(t: &TelephonyApp, kind: &str, call: i64, extra: Value) {
+    let mut body = json!({
+        "notification_name": kind,
+        "notification_time": "2026-11-24 10:00:00",
+        "call_session_id": call,
+        "direction": "in",
+        "contact_phone_number": "79507770001",
+        "virtual_phone_number": VIRTUAL_NUMBER,
+    });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k] = v.clone();
+    }
+    let r = t
+        .app
+        .http
+        .post(format!("{}/hooks/uis/{}/{kind}", t.app.server.url(), t.key))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{kind} of call {call}");
+}
+
+/// (status, attempts) of the one event of `kind` of `call`.
+async fn event_of(t: &TelephonyApp, kind: &str, call: i64) -> (String, i64) {
+    sqlx::query_as(
+        "SELECT status, CAST(attempts AS BIGINT) FROM inbox_events WHERE call_session_id = $1 AND event_type = $2",
+    )
+    .bind(call)
+    .bind(kind)
+    .fetch_one(t.pool())
+    .await
+    .unwrap()
+}
+
+/// An inbox event of `call` that is accepted and not processed yet (it has no job, so it stays).
+async fn unprocessed_event(t: &TelephonyApp, call: i64, body: &str) {
+    sqlx::query(
+        "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, call_session_id, body, received_at, status, attempts) \
+         VALUES ($1, $2, 'uis', 'call_started', $1, $3, $4, 0, 'queued', 0)",
+    )
+    .bind(format!("waiting-{call}"))
+    .bind(&t.account_id)
+    .bind(call)
+    .bind(body)
+    .execute(t.pool())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_event_waits_for_earlier_events_of_its_own_call_only() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        // Call 4242 has an earlier event not processed yet; its caller's number holds the digits
+        // of call 777, which must not make call 777 wait.
+        unprocessed_event(
+            &t,
+            4242,
+            r#"{"call_session_id":4242,"contact_phone_number":"79500777000"}"#,
+        )
+        .await;
+        post_notification(
+            &t,
+            "ringing",
+            777,
+            json!({"employee_id": 7001, "leg_id": 1}),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while event_of(&t, "ringing", 777).await.0 != "done" {
+            assert!(Instant::now() < deadline, "{backend:?}: call 777 waited");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            event_of(&t, "ringing", 777).await,
+            ("done".into(), 1),
+            "{backend:?}: decided at the first attempt, without waiting for call 4242"
+        );
+        assert_eq!(calls_of(&t, 777).len(), 1, "{backend:?}: the card pops up");
+
+        // The event of call 4242 itself waits while the earlier one is open …
+        post_notification(
+            &t,
+            "ringing",
+            4242,
+            json!({"employee_id": 7001, "leg_id": 1}),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_ne!(event_of(&t, "ringing", 4242).await.0, "done", "{backend:?}");
+        assert!(calls_of(&t, 4242).is_empty(), "{backend:?}: no card yet");
+        // … and goes on once it is processed.
+        sqlx::query("UPDATE inbox_events SET status = 'done' WHERE id = 'waiting-4242'")
+            .execute(t.pool())
+            .await
+            .unwrap();
+        settle(&t).await;
+        assert_eq!(event_of(&t, "ringing", 4242).await.0, "done", "{backend:?}");
+        assert_eq!(calls_of(&t, 4242).len(), 1, "{backend:?}");
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_event_skipped_for_lack_of_an_employee_does_not_hold_its_call() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        // «Ожидание ответа» without the employee it needs: skipped, with its reason.
+        post_notification(&t, "ringing", 5151, json!({})).await;
+        settle(&t).await;
+        assert_eq!(event_of(&t, "ringing", 5151).await, ("done".into(), 1));
+        assert!(
+            skipped_reasons(&t)
+                .await
+                .iter()
+                .any(|r| r.contains("нет сотрудника")),
+            "{backend:?}: {:?}",
+            skipped_reasons(&t).await
+        );
+        // The next event of the call is decided at once, not after the skipped one's hold lapses.
+        post_notification(&t, "answered", 5151, json!({"employee_id": 7001})).await;
+        settle(&t).await;
+        assert_eq!(
+            event_of(&t, "answered", 5151).await,
+            ("done".into(), 1),
+            "{backend:?}"
+        );
+        assert_eq!(
+            calls_of(&t, 5151).len(),
+            1,
+            "{backend:?}: the card of the talk"
+        );
+        t.stop().await;
+    }
+}
