@@ -2,7 +2,8 @@
 //! `POST /hooks/uis/{key}/lost`, every accepted event committed (inbox row + job) before its 200,
 //! next to a bare axum handler measured in the same run over the same client.
 //!
-//! `cargo bench -p uis-megaplan --bench ingress` (env: BENCH_REQUESTS, BENCH_CONCURRENCY).
+//! `cargo bench -p uis-megaplan --bench ingress` (env: BENCH_REQUESTS, BENCH_CONCURRENCY,
+//! BENCH_BACKENDS=sqlite|postgres).
 //! The worker is off (concurrency 0) so the figures are the ingress alone.
 
 use std::sync::Arc;
@@ -127,7 +128,14 @@ async fn main() {
     let _warm = load(bare_url.clone(), 2_000, concurrency, 0).await;
     let bare = load(bare_url, total, concurrency, 0).await;
     line("bare axum handler", &bare);
+    // BENCH_BACKENDS=sqlite (or postgres) measures one of them.
+    let only = std::env::var("BENCH_BACKENDS")
+        .unwrap_or_default()
+        .to_lowercase();
     for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+        if !only.is_empty() && !only.contains(&format!("{backend:?}").to_lowercase()) {
+            continue;
+        }
         let Some(db) = TestDb::new(backend).await else {
             continue;
         };

@@ -8,10 +8,7 @@ use super::{Pipeline, now_ms};
 impl Pipeline {
     /// Queues the event again unless it is waiting or running; true when it was queued.
     pub async fn replay_event(&self, event_id: &str) -> anyhow::Result<bool> {
-        let job = EventJob {
-            event_id: event_id.to_owned(),
-        }
-        .task(None);
+        let job = EventJob::one(event_id).task(None);
         let queued = in_tx!(&self.store, |conn| {
             let n = sqlx::query(
                 "UPDATE inbox_events SET status = 'queued', attempts = 0, last_error = NULL, \

@@ -19,13 +19,22 @@ pub const QUEUE: &str = "uis_megaplan.events";
 /// apalis keeps its migration history apart from ours, so neither migrator sees the other's versions.
 const APALIS_MIGRATIONS_TABLE: &str = "_apalis_migrations";
 
-/// The job: only the inbox id; the worker reads everything else from the inbox row.
+/// The job: only inbox ids; the worker reads everything else from the inbox rows. An inbox commit
+/// enqueues one job for all the events it accepted (one queue row per commit, not per event: the
+/// queue's eight indexes made its rows most of a commit's writes); a retry, a replay or a
+/// takeover enqueues a job of the one event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventJob {
-    pub event_id: String,
+    pub event_ids: Vec<String>,
 }
 
 impl EventJob {
+    pub fn one(event_id: &str) -> Self {
+        EventJob {
+            event_ids: vec![event_id.to_owned()],
+        }
+    }
+
     pub fn task(&self, run_at: Option<SystemTime>) -> apalis::prelude::Task<Vec<u8>> {
         let bytes = serde_json::to_vec(self).expect("a job serialises");
         let b = TaskBuilder::new(bytes);

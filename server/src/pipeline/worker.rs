@@ -26,29 +26,49 @@ pub struct Worker {
     /// This process's name in locks and claims.
     pub holder: String,
     clients: Mutex<HashMap<String, (String, megaplan::Client)>>,
+    /// Events processed at once by this worker.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
-/// The apalis handler: every outcome of the event is recorded by `process`; an `Err` here means the
-/// database failed, and apalis runs the job again.
+/// The apalis handler: every outcome of an event is recorded by `process`; an `Err` here means the
+/// database failed, and apalis runs the job again (events already finished are passed over).
 ///
-/// The event runs in a task of its own: apalis polls its job stream whenever the future of a
-/// job wakes, and on SQLite each poll of an idle queue is a write (`UPDATE Jobs …`) that competes
-/// with the event's own writes — a dozen per event when the event's every query woke it. Dropping
-/// the job (a stopped worker) aborts the task, as before.
+/// Each event runs in a task of its own, at most `concurrency` at once across jobs: apalis polls
+/// its job stream whenever the future of a job wakes, and on SQLite each poll of an idle queue is a
+/// write (`UPDATE Jobs …`) that competes with the events' own writes — a dozen per event when the
+/// event's every query woke it. Dropping the job (a stopped worker) aborts its events' tasks.
 pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynError> {
     let w: Arc<Worker> = (*w).clone();
-    let event_id = job.event_id.clone();
-    let run = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
-        w.process(&job.event_id).await
-    }));
-    let result = match run.await {
-        Ok(r) => r,
-        Err(e) => Err(anyhow::anyhow!("the event's task ended: {e}")),
-    };
-    result.map_err(|e| {
-        tracing::warn!(error = %e, event_id = %event_id, "event job failed; apalis retries it");
-        BoxDynError::from(e.to_string())
-    })
+    let runs = job.event_ids.into_iter().map(|event_id| {
+        let w = w.clone();
+        async move {
+            // Permits are granted in request order, so a call's earlier event starts first.
+            let _slot = w.slots.clone().acquire_owned().await;
+            let id = event_id.clone();
+            let run = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+                w.process(&id).await
+            }));
+            let result = match run.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the event's task ended: {e}")),
+            };
+            result.map_err(|e| {
+                tracing::warn!(error = %e, event_id = %event_id, "event failed; apalis runs its job again");
+                e
+            })
+        }
+    });
+    let failed = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(BoxDynError::from(failed.join("; ")))
+    }
 }
 
 /// account, source, type, content type, query, body, attempts, time zone.
@@ -92,6 +112,7 @@ impl Worker {
         planner: Arc<dyn Planner>,
         holder: String,
     ) -> Worker {
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         Worker {
             pool,
             store,
@@ -101,6 +122,7 @@ impl Worker {
             http: reqwest::Client::new(),
             holder,
             clients: Mutex::default(),
+            slots,
         }
     }
 
@@ -173,28 +195,14 @@ impl Worker {
                 return Ok(Some(wait));
             }
             let at = SystemTime::UNIX_EPOCH + Duration::from_millis(*next as u64);
-            self.store
-                .push(
-                    &EventJob {
-                        event_id: event_id.to_owned(),
-                    },
-                    Some(at),
-                )
-                .await?;
+            self.store.push(&EventJob::one(event_id), Some(at)).await?;
             return Ok(None);
         }
         if let Some((status, Some(until), _)) = row
             && status == "processing"
         {
             let at = SystemTime::UNIX_EPOCH + Duration::from_millis(until.max(0) as u64 + 1000);
-            self.store
-                .push(
-                    &EventJob {
-                        event_id: event_id.to_owned(),
-                    },
-                    Some(at),
-                )
-                .await?;
+            self.store.push(&EventJob::one(event_id), Some(at)).await?;
         }
         Ok(None)
     }
@@ -391,10 +399,7 @@ impl Worker {
                 let delay = self.config.backoff(ev.attempts as u32, retry_after);
                 let at = SystemTime::now() + delay;
                 let next = now + delay.as_millis() as i64;
-                let job = EventJob {
-                    event_id: event_id.to_owned(),
-                }
-                .task(Some(at));
+                let job = EventJob::one(event_id).task(Some(at));
                 in_tx!(&self.store, |conn| {
                     sqlx::query(
                         "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $2, last_error = $3, \
