@@ -352,9 +352,13 @@ impl Worker {
                     })
                     .await)
             }
-            _ => Ok(Ok(Plan::skip(
-                "Megaplan application events are recorded; rules for them come with deals",
-            ))),
+            _ => {
+                crate::telephony::routing::megaplan_event(&ev.account_id, &ev.body).await;
+                Ok(Ok(Plan::skip(
+                    "Megaplan application events are recorded (a client's change refreshes its \
+                     routing); rules for them come with deals",
+                )))
+            }
         }
     }
 

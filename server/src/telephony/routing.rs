@@ -95,15 +95,47 @@ pub fn phone_key(raw: &str) -> String {
 /// responsible or was deleted — the next call from `phone` asks Megaplan again.
 pub async fn invalidate(account_id: &str, phone: &str) {
     let key = (account_id.to_owned(), phone_key(phone));
-    let live: Vec<Arc<RouteCache>> = CACHES
+    for c in live_caches() {
+        c.answers.invalidate(&key).await;
+    }
+}
+
+/// A Megaplan application event reached the pipeline: a client created, changed or dropped may have
+/// a new responsible, so its phones are asked of Megaplan again. Events often carry a partial
+/// entity (megaplan-api.md §9); one without the client's phones forgets the account's answers.
+pub async fn megaplan_event(account_id: &str, body: &str) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
+        return;
+    };
+    let model = v["accountInfo"]["model"].as_str().unwrap_or_default();
+    if !model.starts_with("Contractor") {
+        return;
+    }
+    let phones: Vec<&str> = v["data"]["contactInfo"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["type"].as_str().is_none_or(|t| t == "phone"))
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    if phones.is_empty() {
+        for c in live_caches() {
+            c.forget_account(account_id).await;
+        }
+    } else {
+        for p in phones {
+            invalidate(account_id, p).await;
+        }
+    }
+}
+
+fn live_caches() -> Vec<Arc<RouteCache>> {
+    CACHES
         .lock()
         .expect("route caches")
         .iter()
         .filter_map(Weak::upgrade)
-        .collect();
-    for c in live {
-        c.answers.invalidate(&key).await;
-    }
+        .collect()
 }
 
 /// The answer for a request of `account_id` (routing on), within `BUDGET` from `started`.

@@ -173,6 +173,63 @@ async fn routing_a_manager_change_is_seen_after_invalidation() {
     }
 }
 
+/// Waits until every Megaplan application event the server received is processed.
+async fn megaplan_events_done(t: &TelephonyApp, at_least: i64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (done, open): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN status <> 'done' THEN 1 ELSE 0 END), 0) \
+             FROM inbox_events WHERE source = 'megaplan'",
+        )
+        .fetch_one(t.pool())
+        .await
+        .unwrap();
+        if done >= at_least && open == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} Megaplan events done, {open} open"
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_megaplan_client_event_refreshes_the_routing_of_its_phone() {
+    for backend in BACKENDS {
+        let Some(t) = routed_app(backend).await else {
+            continue;
+        };
+        // The emulated Megaplan's application sends its events to the server's Megaplan hook.
+        t.megaplan.set_webhook_url(Some(
+            url::Url::parse(&format!(
+                "{}/hooks/megaplan/{}/events",
+                t.app.server.url(),
+                t.key
+            ))
+            .unwrap(),
+        ));
+        let phone = "79994445566";
+        assert!(matches!(
+            ring(&t, phone).await,
+            RouteOutcome::ReturnedCode { .. }
+        ));
+        // A client with this phone and a manager appears in Megaplan: its event reaches us …
+        t.client_with_manager(phone, 2001).await;
+        megaplan_events_done(&t, 1).await;
+        // … and the next call of the phone is routed to the manager, not the cached "not assigned".
+        match ring(&t, phone).await {
+            RouteOutcome::Phones { phones, .. } => {
+                assert_eq!(phones, vec![MANAGER_PHONE.to_owned()], "{backend:?}")
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+        t.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn routing_of_an_unknown_account_key_is_404_and_an_inactive_integration_means_the_fallback() {
     for backend in BACKENDS {
