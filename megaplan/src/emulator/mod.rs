@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub seed: Seed,
     pub webhooks: webhooks::Webhooks,
     pub base_url: url::Url,
+    /// Counts finished writing requests, so a test can wait for one instead of polling the state.
+    pub changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Deref for Shared {
@@ -125,6 +127,7 @@ impl Emulator {
             webhooks: webhooks::Webhooks::new(&config),
             seed: config.seed.clone(),
             base_url,
+            changes: tokio::sync::watch::Sender::new(0),
         }));
         let app = router::build(shared.clone());
         let (stop, stopped) = oneshot::channel::<()>();

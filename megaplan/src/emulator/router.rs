@@ -35,6 +35,21 @@ fn todo_routes(r: Router<Shared>, resource: &'static str, owner: &'static str) -
     )
 }
 
+/// After a request that may have written (anything but GET), tells [`super::EmulatorState::changes`]
+/// watchers.
+async fn announce_change(
+    State(s): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = req.method() != axum::http::Method::GET;
+    let response = next.run(req).await;
+    if writes {
+        s.changes.send_modify(|n| *n += 1);
+    }
+    response
+}
+
 async fn not_found() -> ApiResult {
     Err(ApiError::not_found("Ресурс"))
 }
@@ -140,6 +155,7 @@ pub(crate) fn build(shared: Shared) -> Router {
         .route("/_emulator/state", get(super::state::snapshot))
         .merge(api)
         .fallback(|| async { not_found().await.into_response() })
+        .layer(from_fn_with_state(shared.clone(), announce_change))
         .layer(from_fn_with_state(shared.clone(), faults::layer))
         .with_state(shared)
 }

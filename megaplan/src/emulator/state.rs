@@ -20,6 +20,34 @@ impl EmulatorState {
         self.shared.faults.clone()
     }
 
+    /// Ticks after every request that may have written; await `changed()` on it to wait for the
+    /// integration's next call instead of polling.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.changes.subscribe()
+    }
+
+    /// Waits until `done` holds of the state (checked now and after each writing request);
+    /// false when `timeout` passed first.
+    pub async fn wait_until(
+        &self,
+        timeout: std::time::Duration,
+        done: impl Fn(&EmulatorState) -> bool,
+    ) -> bool {
+        let mut changes = self.changes();
+        let wait = async {
+            loop {
+                changes.borrow_and_update();
+                if done(self) {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+
     /// Every client (ContractorHuman and ContractorCompany), oldest first, as stored.
     pub fn contractors(&self) -> Vec<Value> {
         self.shared.store().contractors.values().cloned().collect()

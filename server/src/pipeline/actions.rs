@@ -12,7 +12,7 @@ use megaplan::{
 };
 use serde_json::Value;
 
-use super::executor::{ActionError, Done, Executor, find_by_marker};
+use super::executor::{ActionError, Claim, Done, Executor, find_by_marker};
 
 fn call_type(t: CallType) -> megaplan::CallType {
     match t {
@@ -239,8 +239,12 @@ impl Executor<'_> {
         f: CallInfoFields,
         client: Option<&ClientRef>,
     ) -> Result<Done, ActionError> {
-        let owner = self.client(client).await?;
-        let maybe_created = self.start(key).await?;
+        let (owner, claim) = self.claim_with_client(key, client).await?;
+        let maybe_created = match claim {
+            Claim::Done(d) => return Ok(d),
+            Claim::First => false,
+            Claim::MaybeCreated => true,
+        };
         let out = async {
             let existing = if maybe_created {
                 match self.mp.call_info_by_provider(&call.to_string()).await {
@@ -339,8 +343,13 @@ impl Executor<'_> {
         mut new: NewDeal,
         marker: &str,
     ) -> Result<Done, ActionError> {
-        new.contractor = self.client(client).await?;
-        let maybe_created = self.start(key).await?;
+        let (owner, claim) = self.claim_with_client(key, client).await?;
+        new.contractor = owner;
+        let maybe_created = match claim {
+            Claim::Done(d) => return Ok(d),
+            Claim::First => false,
+            Claim::MaybeCreated => true,
+        };
         let out = async {
             if maybe_created
                 && let Some(id) = find_by_marker(self.mp, self.http, "deal", "Deal", marker).await?

@@ -87,6 +87,16 @@ pub struct Executor<'a> {
     pub(super) clients: HashMap<String, Link>,
 }
 
+/// What claiming an action's record found.
+pub(super) enum Claim {
+    /// No earlier attempt: create.
+    First,
+    /// An earlier attempt lapsed; it may have created the entity before it could record it.
+    MaybeCreated,
+    /// An earlier attempt finished: its result.
+    Done(Done),
+}
+
 struct Record {
     state: String,
     megaplan: Option<Link>,
@@ -117,7 +127,14 @@ impl<'a> Executor<'a> {
 
     pub async fn run(&mut self, action: &Action) -> Result<Done, ActionError> {
         let key = action.idempotency_key();
-        if let Some(r) = self.record(&key).await?
+        // Actions that claim their record first learn of an earlier result from the claim itself:
+        // one statement before Megaplan is called instead of a read and then the claim.
+        let claims_first = matches!(
+            action,
+            Action::ShowCallCard { .. } | Action::CreateTodo { .. } | Action::CreateDeal { .. }
+        );
+        if !claims_first
+            && let Some(r) = self.record(&key).await?
             && r.state == "done"
         {
             if let (Action::EnsureClient { phone, .. }, Some(link)) = (action, &r.megaplan) {
@@ -237,10 +254,10 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    /// Claims the right to create the entity of `key`. `Ok(true)`: an earlier attempt may have
-    /// created it (look it up first); `Ok(false)`: first attempt. A live claim of another holder
-    /// is a transient error.
-    pub(super) async fn start(&self, key: &str) -> Result<bool, ActionError> {
+    /// Claims the right to create the entity of `key`: `First` (no earlier attempt), `MaybeCreated`
+    /// (an earlier attempt lapsed and may have created it: look it up first) or `Done` with the
+    /// earlier result. A live claim of another holder is a transient error.
+    pub(super) async fn start(&self, key: &str) -> Result<Claim, ActionError> {
         let now = now_ms();
         let inserted = sqlx::query(
             "INSERT INTO action_records (account_id, action_key, event_id, state, started_at) \
@@ -254,13 +271,16 @@ impl<'a> Executor<'a> {
         .await?
         .rows_affected();
         if inserted == 1 {
-            return Ok(false);
+            return Ok(Claim::First);
         }
         let Some(r) = self.record(key).await? else {
             return Err(transient("the idempotency record vanished"));
         };
         if r.state == "done" {
-            return Ok(true);
+            return Ok(Claim::Done(Done {
+                megaplan: r.megaplan,
+                how: "earlier result",
+            }));
         }
         let stale = r.started_at + self.lease.as_millis() as i64 <= now;
         let taken = stale
@@ -277,7 +297,7 @@ impl<'a> Executor<'a> {
             .rows_affected()
                 == 1;
         if taken {
-            Ok(true)
+            Ok(Claim::MaybeCreated)
         } else {
             // Retried when the other claim lapses, not before: earlier tries only spend attempts.
             let lapses = r.started_at + self.lease.as_millis() as i64 - now;
@@ -285,6 +305,23 @@ impl<'a> Executor<'a> {
                 message: "another worker is executing this action".into(),
                 retry_after: Some(Duration::from_millis(lapses.clamp(0, i64::MAX) as u64 + 50)),
             })
+        }
+    }
+
+    /// The client an action names and the claim of its record, looked up side by side (both are
+    /// on the way to the pop-up card). A claim taken while the client lookup failed is let go.
+    pub(super) async fn claim_with_client(
+        &self,
+        key: &str,
+        client: Option<&ClientRef>,
+    ) -> Result<(Option<Link>, Claim), ActionError> {
+        match tokio::join!(self.client(client), self.start(key)) {
+            (Ok(owner), Ok(claim)) => Ok((owner, claim)),
+            (Err(e), Ok(Claim::First | Claim::MaybeCreated)) => {
+                self.release_start(key).await;
+                Err(e)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
         }
     }
 
@@ -392,10 +429,7 @@ impl<'a> Executor<'a> {
     }
 
     /// The client an action names: one this event found or created, an earlier record, or Megaplan's.
-    pub(super) async fn client(
-        &mut self,
-        r: Option<&ClientRef>,
-    ) -> Result<Option<Link>, ActionError> {
+    pub(super) async fn client(&self, r: Option<&ClientRef>) -> Result<Option<Link>, ActionError> {
         match r {
             None => Ok(None),
             Some(ClientRef::Id(id)) => Ok(Some(Link::new("ContractorHuman", id.as_str()))),
@@ -421,8 +455,12 @@ impl<'a> Executor<'a> {
         new: NewTodo,
         marker: &str,
     ) -> Result<Done, ActionError> {
-        let owner = self.client(client).await?;
-        let maybe_created = self.start(key).await?;
+        let (owner, claim) = self.claim_with_client(key, client).await?;
+        let maybe_created = match claim {
+            Claim::Done(d) => return Ok(d),
+            Claim::First => false,
+            Claim::MaybeCreated => true,
+        };
         let out = async {
             if maybe_created
                 && let Some(id) = find_by_marker(self.mp, self.http, "todo", "Todo", marker).await?

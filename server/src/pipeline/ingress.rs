@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -19,6 +19,7 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 use uis::notification::EventKind;
 
+use super::handoff::Handoff;
 use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::{metrics, now_ms};
 
@@ -94,7 +95,13 @@ impl Inbox {
     /// Starts the writer tasks on `store`: one on SQLite (it has one writer anyway), several on
     /// PostgreSQL, so one batch's COMMIT (an fsync) overlaps the next batch's inserts.
     /// `signal` is told after every commit that enqueued jobs.
-    pub fn start(store: JobStore, signal: JobSignal) -> (Inbox, Vec<tokio::task::JoinHandle<()>>) {
+    /// `signal` is told after every commit that enqueued jobs due now; `handoff`, when this process
+    /// runs a worker, takes the accepted events of a commit straight to it.
+    pub fn start(
+        store: JobStore,
+        signal: JobSignal,
+        handoff: Option<Handoff>,
+    ) -> (Inbox, Vec<tokio::task::JoinHandle<()>>) {
         let (tx, rx) = mpsc::channel(8192);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let writers = match store {
@@ -102,7 +109,14 @@ impl Inbox {
             JobStore::Postgres(_) => 4,
         };
         let tasks = (0..writers)
-            .map(|_| tokio::spawn(writer(store.clone(), rx.clone(), signal.clone())))
+            .map(|_| {
+                tokio::spawn(writer(
+                    store.clone(),
+                    rx.clone(),
+                    signal.clone(),
+                    handoff.clone(),
+                ))
+            })
             .collect();
         (Inbox { tx }, tasks)
     }
@@ -124,6 +138,7 @@ async fn writer(
     store: JobStore,
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<(InboxRow, Reply)>>>,
     signal: JobSignal,
+    handoff: Option<Handoff>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -132,12 +147,26 @@ async fn writer(
             return;
         }
         let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
+        // Handed to this process's worker when it has room; the job then waits as a fallback.
+        let local = handoff.as_ref().filter(|h| h.reserve(rows.len()));
+        let run_at = local.map(|h| SystemTime::now() + h.fallback);
         let started = Instant::now();
-        let written = write_batch(&store, &rows).await;
+        let written = write_batch(&store, &rows, run_at).await;
         metrics::inbox_commit(rows.len(), started.elapsed());
         match written {
             Ok(outcomes) => {
-                if outcomes.contains(&Accepted::New) {
+                let accepted: Vec<String> = rows
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, o)| **o == Accepted::New)
+                    .map(|(r, _)| r.id.clone())
+                    .collect();
+                if let Some(h) = local {
+                    h.release(rows.len() - accepted.len());
+                    if !accepted.is_empty() && !h.send(accepted) {
+                        signal.pushed();
+                    }
+                } else if !accepted.is_empty() {
                     signal.pushed();
                 }
                 for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
@@ -145,6 +174,9 @@ async fn writer(
                 }
             }
             Err(e) => {
+                if let Some(h) = local {
+                    h.release(rows.len());
+                }
                 tracing::error!(error = %e, rows = batch.len(), "inbox commit failed");
                 for (_, reply) in batch.drain(..) {
                     let _ = reply.send(Err(e.to_string()));
@@ -157,9 +189,14 @@ async fn writer(
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
     call_session_id, content_type, query, body, received_at, status, attempts) ";
 
-/// Inserts rows (a duplicate dedupe key inserts nothing) and one job per new row, in one transaction:
-/// one multi-row INSERT … RETURNING tells which rows are new.
-pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result<Vec<Accepted>> {
+/// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows, due at
+/// `run_at` (now when `None`), in one transaction: one multi-row INSERT … RETURNING tells which
+/// rows are new.
+pub async fn write_batch(
+    store: &JobStore,
+    rows: &[&InboxRow],
+    run_at: Option<SystemTime>,
+) -> anyhow::Result<Vec<Accepted>> {
     in_tx!(store, |conn| {
         let mut new = std::collections::HashSet::new();
         // In key order, so concurrent writers (PostgreSQL) wait on each other instead of deadlocking.
@@ -204,7 +241,7 @@ pub async fn write_batch(store: &JobStore, rows: &[&InboxRow]) -> anyhow::Result
                 EventJob {
                     event_ids: accepted,
                 }
-                .task(None),
+                .task(run_at),
             ]
         };
         conn.push_jobs(jobs).await?;

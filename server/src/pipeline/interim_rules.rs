@@ -66,6 +66,8 @@ pub struct Executed<'a> {
     pub pool: &'a sqlx::AnyPool,
     pub plan: &'a Plan,
     pub succeeded: bool,
+    /// Idempotency keys of the actions that created their entity in this attempt.
+    pub created: &'a [String],
 }
 
 #[derive(Debug, Default)]

@@ -4,6 +4,7 @@
 mod actions;
 pub mod connections;
 pub mod executor;
+pub mod handoff;
 pub mod ingress;
 pub mod interim_rules;
 pub mod metrics;
@@ -45,6 +46,9 @@ pub fn now_ms() -> i64 {
 pub struct PipelineConfig {
     /// Jobs run at once by this process; 0 = accept events but process none here.
     pub concurrency: usize,
+    /// Events this process's worker may hold from its own inbox commits (the hand-off) before
+    /// new ones go through the queue for any server to take; 0 = every event through the queue.
+    pub handoff: usize,
     /// How often an idle worker looks for due jobs (other servers' events, scheduled retries).
     pub poll_interval: Duration,
     /// apalis worker heartbeat; a worker silent for two of them has its jobs re-enqueued.
@@ -66,6 +70,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             concurrency: 8,
+            handoff: 1024,
             poll_interval: Duration::from_millis(200),
             heartbeat: Duration::from_secs(15),
             lease: Duration::from_secs(120),
@@ -84,6 +89,7 @@ impl PipelineConfig {
     pub fn for_tests() -> Self {
         PipelineConfig {
             concurrency: 8,
+            handoff: 1024,
             poll_interval: Duration::from_millis(25),
             heartbeat: Duration::from_secs(1),
             lease: Duration::from_secs(2),
@@ -155,13 +161,13 @@ impl Pipeline {
         let _ = metrics::handle();
         let store = JobStore::open(url, db.backend).await?;
         let signal = JobSignal::default();
-        let (inbox, writers) = Inbox::start(store.clone(), signal.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let holder = format!(
             "uis-megaplan-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         let mut tasks = Vec::new();
+        let mut handoff = None;
         if parts.config.concurrency > 0 {
             let w = Arc::new(Worker::new(
                 db.pool.clone(),
@@ -171,6 +177,16 @@ impl Pipeline {
                 parts.planner.clone(),
                 holder.clone(),
             ));
+            if parts.config.handoff > 0 {
+                let (h, task) = handoff::start(
+                    w.clone(),
+                    parts.config.handoff,
+                    parts.config.lease,
+                    stopped.clone(),
+                );
+                handoff = Some(h);
+                tasks.push(task);
+            }
             tasks.push(spawn_worker(
                 &store,
                 &parts.config,
@@ -179,6 +195,13 @@ impl Pipeline {
                 &holder,
                 stopped.clone(),
             ));
+        }
+        let (inbox, writers) = Inbox::start(store.clone(), signal.clone(), handoff);
+        if db.backend == crate::db::Backend::Sqlite {
+            tasks.push(tokio::spawn(crate::db::checkpoints(
+                db.pool.clone(),
+                stopped.clone(),
+            )));
         }
         tasks.push(spawn_pruner(db.clone(), &parts.config, &holder, stopped));
         Ok(Pipeline {

@@ -199,8 +199,12 @@ impl JobStore {
                 let options = SqliteConnectOptions::from_str(url)?
                     .busy_timeout(Duration::from_secs(10))
                     .synchronous(SqliteSynchronous::Normal)
+                    .pragma(
+                        "wal_autocheckpoint",
+                        crate::db::WAL_AUTOCHECKPOINT_PAGES.to_string(),
+                    )
                     .create_if_missing(true);
-                let pool = SqlitePoolOptions::new()
+                let pool = crate::db::checked_when_idle(SqlitePoolOptions::new(), backend)
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
@@ -211,7 +215,7 @@ impl JobStore {
                 Ok(JobStore::Sqlite(pool))
             }
             Backend::Postgres => {
-                let pool = PgPoolOptions::new()
+                let pool = crate::db::checked_when_idle(PgPoolOptions::new(), backend)
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)

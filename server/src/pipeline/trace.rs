@@ -15,6 +15,8 @@ pub struct Step<'a> {
     pub created_ids: Option<String>,
     pub duration_ms: Option<i64>,
     pub detail: Option<String>,
+    /// When it happened (unix ms); `None` = when written.
+    pub at: Option<i64>,
 }
 
 /// Writes one step; a trace that cannot be written is logged, never fails the event.
@@ -22,27 +24,67 @@ pub async fn write<'c, E>(db: E, account_id: &str, event_id: &str, s: Step<'_>)
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let at = now_ms();
-    let r = sqlx::query(
-        "INSERT INTO event_trace (id, event_id, account_id, at, step, action_key, request, status, created_ids, duration_ms, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(step_id(at))
-    .bind(event_id)
-    .bind(account_id)
-    .bind(at)
-    .bind(s.step)
-    .bind(s.action_key)
-    .bind(s.request)
-    .bind(s.status)
-    .bind(s.created_ids)
-    .bind(s.duration_ms)
-    .bind(s.detail)
-    .execute(db)
-    .await;
-    if let Err(e) = r {
+    write_all(db, account_id, event_id, vec![s]).await
+}
+
+/// Writes the steps of an attempt in one statement, in their order; a failure is only logged.
+pub async fn write_all<'c, E>(db: E, account_id: &str, event_id: &str, steps: Vec<Step<'_>>)
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    if let Err(e) = try_write_all(db, account_id, event_id, steps).await {
         tracing::warn!(error = %e, event_id, "cannot write the event trace");
     }
+}
+
+/// Writes the steps of an attempt in one statement, in their order.
+pub async fn try_write_all<'c, E>(
+    db: E,
+    account_id: &str,
+    event_id: &str,
+    steps: Vec<Step<'_>>,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    const COLUMNS: usize = 11;
+    if steps.is_empty() {
+        return Ok(());
+    }
+    // `$n` placeholders written out: the `Any` driver's QueryBuilder writes `?`, which PostgreSQL refuses.
+    let rows = (0..steps.len())
+        .map(|r| {
+            let cols = (1..=COLUMNS)
+                .map(|c| format!("${}", r * COLUMNS + c))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({cols})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO event_trace (id, event_id, account_id, at, step, action_key, request, status, \
+         created_ids, duration_ms, detail) VALUES {rows}"
+    );
+    let now = now_ms();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in steps {
+        let at = s.at.unwrap_or(now);
+        q = q
+            .bind(step_id(at))
+            .bind(event_id.to_owned())
+            .bind(account_id.to_owned())
+            .bind(at)
+            .bind(s.step.to_owned())
+            .bind(s.action_key)
+            .bind(s.request)
+            .bind(s.status)
+            .bind(s.created_ids)
+            .bind(s.duration_ms)
+            .bind(s.detail);
+    }
+    q.execute(db).await?;
+    Ok(())
 }
 
 /// Sorts like the steps were written (time, then this process's sequence), unique across servers.

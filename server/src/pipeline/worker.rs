@@ -39,7 +39,14 @@ pub struct Worker {
 /// event's every query woke it. Dropping the job (a stopped worker) aborts its events' tasks.
 pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynError> {
     let w: Arc<Worker> = (*w).clone();
-    let runs = job.event_ids.into_iter().map(|event_id| {
+    let open = w.unfinished(job.event_ids).await?;
+    run_events(&w, open).await.map_err(BoxDynError::from)
+}
+
+/// Runs events in their order, each in a task of its own, at most `concurrency` at once across
+/// jobs and hand-offs. `Err` names the events whose database work failed.
+pub async fn run_events(w: &Arc<Worker>, event_ids: Vec<String>) -> Result<(), String> {
+    let runs = event_ids.into_iter().map(|event_id| {
         let w = w.clone();
         async move {
             // Permits are granted in request order, so a call's earlier event starts first.
@@ -53,7 +60,7 @@ pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynErr
                 Err(e) => Err(anyhow::anyhow!("the event's task ended: {e}")),
             };
             result.map_err(|e| {
-                tracing::warn!(error = %e, event_id = %event_id, "event failed; apalis runs its job again");
+                tracing::warn!(error = %e, event_id = %event_id, "event failed; its job runs again");
                 e
             })
         }
@@ -67,7 +74,7 @@ pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynErr
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(BoxDynError::from(failed.join("; ")))
+        Err(failed.join("; "))
     }
 }
 
@@ -92,6 +99,13 @@ struct Event {
     body: String,
     attempts: i64,
     time_zone: String,
+}
+
+/// What an attempt did, written when it ends.
+#[derive(Default)]
+struct Steps {
+    decision: Option<String>,
+    list: Vec<Step<'static>>,
 }
 
 enum Outcome {
@@ -126,42 +140,65 @@ impl Worker {
         }
     }
 
+    /// The job's events that are not finished: a handed-off commit's job comes due after its
+    /// events were run, and one read passes them all over.
+    async fn unfinished(&self, event_ids: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
+        if event_ids.is_empty() {
+            return Ok(event_ids);
+        }
+        let list = (1..=event_ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id FROM inbox_events WHERE id IN ({list}) \
+             AND status IN ('queued', 'retrying', 'processing')"
+        );
+        let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql));
+        for id in &event_ids {
+            q = q.bind(id.as_str());
+        }
+        let open: std::collections::HashSet<String> = q
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+        // In the job's order: a call's earlier event first.
+        Ok(event_ids
+            .into_iter()
+            .filter(|id| open.contains(id))
+            .collect())
+    }
+
     pub async fn process(&self, event_id: &str) -> anyhow::Result<()> {
-        loop {
+        let row = loop {
             let now = now_ms();
             let lease = self.config.lease.as_millis() as i64;
-            let claimed = sqlx::query(
+            // The claim returns the event: one statement, not a claim and then a read.
+            let claimed: Option<EventRow> = sqlx::query_as(
                 "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
                  WHERE id = $1 AND (status = 'queued' \
                    OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= $3)) \
-                   OR (status = 'processing' AND locked_until < $3))",
+                   OR (status = 'processing' AND locked_until < $3)) \
+                 RETURNING account_id, source, event_type, content_type, query, body, \
+                   CAST(attempts AS BIGINT), \
+                   (SELECT a.time_zone FROM accounts a WHERE a.id = inbox_events.account_id)",
             )
             .bind(event_id)
             .bind(now + lease)
             .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if claimed == 1 {
-                break;
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = claimed {
+                break row;
             }
             match self.not_claimed(event_id).await? {
                 Some(wait) => tokio::time::sleep(wait).await,
                 None => return Ok(()),
             }
-        }
-        let row: Option<EventRow> = sqlx::query_as(
-            "SELECT e.account_id, e.source, e.event_type, e.content_type, e.query, e.body, \
-                 CAST(e.attempts AS BIGINT), a.time_zone \
-                 FROM inbox_events e LEFT JOIN accounts a ON a.id = e.account_id WHERE e.id = $1",
-        )
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((account_id, source, event_type, content_type, query, body, attempts, tz)) = row
-        else {
-            return Ok(());
         };
+        let (account_id, source, event_type, content_type, query, body, attempts, tz) = row;
         let ev = Event {
             account_id,
             source,
@@ -172,8 +209,9 @@ impl Worker {
             attempts,
             time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
         };
-        let outcome = self.run(event_id, &ev).await?;
-        self.finish(event_id, &ev, outcome).await
+        let mut steps = Steps::default();
+        let outcome = self.run(event_id, &ev, &mut steps).await?;
+        self.finish(event_id, &ev, outcome, steps).await
     }
 
     /// Someone else holds the event, it is finished, or its retry is not due yet. A live holder may
@@ -207,7 +245,7 @@ impl Worker {
         Ok(None)
     }
 
-    async fn run(&self, event_id: &str, ev: &Event) -> anyhow::Result<Outcome> {
+    async fn run(&self, event_id: &str, ev: &Event, steps: &mut Steps) -> anyhow::Result<Outcome> {
         let plan = match self.plan(event_id, ev).await {
             Ok(Ok(p)) => p,
             Ok(Err(transient)) => {
@@ -219,26 +257,17 @@ impl Worker {
             Err(why) => return Ok(Outcome::Permanent(why)),
         };
         let decision = serde_json::to_string(&plan)?;
-        // One commit for both: each SQLite commit on the way to the pop-up card counts.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE inbox_events SET decision = $2 WHERE id = $1")
-            .bind(event_id)
-            .bind(&decision)
-            .execute(&mut *tx)
-            .await?;
-        trace::write(
-            &mut *tx,
-            &ev.account_id,
-            event_id,
-            Step {
-                step: "decision",
-                detail: Some(decision),
-                ..Step::default()
-            },
-        )
-        .await;
-        tx.commit().await?;
-        let outcome = self.execute(event_id, ev, &plan).await;
+        // Kept with the attempt's other steps and written with its outcome in one commit: each
+        // SQLite commit before the actions is on the way to the pop-up card.
+        steps.decision = Some(decision.clone());
+        steps.list.push(Step {
+            step: "decision",
+            detail: Some(decision),
+            at: Some(now_ms()),
+            ..Step::default()
+        });
+        let mut created = Vec::new();
+        let outcome = self.execute(event_id, ev, &plan, steps, &mut created).await;
         self.planner
             .executed(Executed {
                 account_id: &ev.account_id,
@@ -246,12 +275,20 @@ impl Worker {
                 pool: &self.pool,
                 plan: &plan,
                 succeeded: matches!(outcome, Ok(Outcome::Done)),
+                created: &created,
             })
             .await;
         outcome
     }
 
-    async fn execute(&self, event_id: &str, ev: &Event, plan: &Plan) -> anyhow::Result<Outcome> {
+    async fn execute(
+        &self,
+        event_id: &str,
+        ev: &Event,
+        plan: &Plan,
+        steps: &mut Steps,
+        created: &mut Vec<String>,
+    ) -> anyhow::Result<Outcome> {
         if plan.actions.is_empty() {
             return Ok(Outcome::Done);
         }
@@ -294,21 +331,19 @@ impl Worker {
                 ),
                 Err(e) => (e.message().to_owned(), None),
             };
-            trace::write(
-                &self.pool,
-                &ev.account_id,
-                event_id,
-                Step {
-                    step: "action",
-                    action_key: Some(action.idempotency_key()),
-                    request: Some(action.describe()),
-                    status: Some(status),
-                    created_ids,
-                    duration_ms: Some(took.as_millis() as i64),
-                    detail: None,
-                },
-            )
-            .await;
+            if status == "created" {
+                created.push(action.idempotency_key());
+            }
+            steps.list.push(Step {
+                step: "action",
+                action_key: Some(action.idempotency_key()),
+                request: Some(action.describe()),
+                status: Some(status),
+                created_ids,
+                duration_ms: Some(took.as_millis() as i64),
+                detail: None,
+                at: Some(now_ms()),
+            });
             match result {
                 Ok(_) => {}
                 Err(ActionError::Permanent(m)) => return Ok(Outcome::Permanent(m)),
@@ -362,39 +397,30 @@ impl Worker {
         }
     }
 
-    async fn finish(&self, event_id: &str, ev: &Event, outcome: Outcome) -> anyhow::Result<()> {
+    /// Ends the attempt: the event's new state, its decision and the attempt's trace in one commit
+    /// (a retry's job commits with its state; its trace follows).
+    async fn finish(
+        &self,
+        event_id: &str,
+        ev: &Event,
+        outcome: Outcome,
+        mut steps: Steps,
+    ) -> anyhow::Result<()> {
         let now = now_ms();
         let (source, ty) = (ev.source.as_str(), ev.event_type.as_str());
-        match outcome {
-            Outcome::Done => {
-                sqlx::query(
-                    "UPDATE inbox_events SET status = 'done', processed_at = $2, last_error = NULL, \
-                     locked_until = NULL, next_attempt_at = NULL WHERE id = $1",
+        let (status, why) = match outcome {
+            Outcome::Done => ("done", None),
+            Outcome::Permanent(why) => ("failed", Some(why)),
+            Outcome::Transient { message, .. }
+                if ev.attempts >= i64::from(self.config.max_attempts) =>
+            {
+                (
+                    "dead",
+                    Some(format!(
+                        "gave up after {} attempts; last error: {message}",
+                        ev.attempts
+                    )),
                 )
-                .bind(event_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await?;
-                metrics::event_processed(source, ty);
-                self.step(ev, event_id, "done", None).await;
-            }
-            Outcome::Permanent(why) => {
-                self.end(event_id, "failed", &why).await?;
-                metrics::event_failed(source, ty, "failed");
-                self.step(ev, event_id, "failed", Some(why)).await;
-            }
-            Outcome::Transient {
-                message,
-                retry_after,
-            } if ev.attempts >= i64::from(self.config.max_attempts) => {
-                let why = format!(
-                    "gave up after {} attempts; last error: {message}",
-                    ev.attempts
-                );
-                let _ = retry_after;
-                self.end(event_id, "dead", &why).await?;
-                metrics::event_failed(source, ty, "dead");
-                self.step(ev, event_id, "dead", Some(why)).await;
             }
             Outcome::Transient {
                 message,
@@ -407,57 +433,52 @@ impl Worker {
                 in_tx!(&self.store, |conn| {
                     sqlx::query(
                         "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $2, last_error = $3, \
-                         locked_until = NULL WHERE id = $1",
+                         locked_until = NULL, decision = COALESCE($4, decision) WHERE id = $1",
                     )
                     .bind(event_id)
                     .bind(next)
                     .bind(&message)
+                    .bind(steps.decision.as_deref())
                     .execute(&mut *conn)
                     .await?;
                     conn.push_jobs(vec![job]).await
                 })?;
                 metrics::event_failed(source, ty, "retry");
-                self.step(
-                    ev,
-                    event_id,
-                    "retry",
-                    Some(format!(
+                steps.list.push(Step {
+                    step: "retry",
+                    detail: Some(format!(
                         "attempt {}: {message}; next in {delay:?}",
                         ev.attempts
                     )),
-                )
-                .await;
+                    ..Step::default()
+                });
+                trace::write_all(&self.pool, &ev.account_id, event_id, steps.list).await;
+                return Ok(());
+            }
+        };
+        let decision = steps.decision.as_deref();
+        let mut tx = self.pool.begin().await?;
+        end(&mut *tx, event_id, status, now, why.as_deref(), decision).await?;
+        steps.list.push(Step {
+            step: status,
+            detail: why.clone(),
+            ..Step::default()
+        });
+        match trace::try_write_all(&mut *tx, &ev.account_id, event_id, steps.list).await {
+            Ok(()) => tx.commit().await?,
+            Err(e) => {
+                // A trace that cannot be written never holds the event back (on PostgreSQL the
+                // failed statement spoilt the transaction: the state is written alone).
+                tracing::warn!(error = %e, event_id, "cannot write the event trace");
+                tx.rollback().await?;
+                end(&self.pool, event_id, status, now, why.as_deref(), decision).await?;
             }
         }
+        match status {
+            "done" => metrics::event_processed(source, ty),
+            other => metrics::event_failed(source, ty, other),
+        }
         Ok(())
-    }
-
-    async fn end(&self, event_id: &str, status: &str, why: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
-             locked_until = NULL, next_attempt_at = NULL WHERE id = $1",
-        )
-        .bind(event_id)
-        .bind(status)
-        .bind(now_ms())
-        .bind(why)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn step(&self, ev: &Event, event_id: &str, step: &str, detail: Option<String>) {
-        trace::write(
-            &self.pool,
-            &ev.account_id,
-            event_id,
-            Step {
-                step,
-                detail,
-                ..Step::default()
-            },
-        )
-        .await;
     }
 
     /// One client per account, kept so its token is reused; rebuilt when the credential changes.
@@ -484,6 +505,32 @@ impl Worker {
         clients.insert(account_id.to_owned(), (fingerprint, client.clone()));
         Ok(Some(client))
     }
+}
+
+/// Writes the end of an attempt: `status` (done, failed or dead), its reason and the decision.
+async fn end<'c, E>(
+    db: E,
+    event_id: &str,
+    status: &str,
+    now: i64,
+    why: Option<&str>,
+    decision: Option<&str>,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
+         locked_until = NULL, next_attempt_at = NULL, decision = COALESCE($5, decision) WHERE id = $1",
+    )
+    .bind(event_id)
+    .bind(status)
+    .bind(now)
+    .bind(why)
+    .bind(decision)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 fn action_name(a: &domain::rules::Action) -> &'static str {

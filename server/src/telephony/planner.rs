@@ -113,6 +113,7 @@ struct Facts {
 }
 
 type FactsRow = (
+    i64,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -120,52 +121,67 @@ type FactsRow = (
     Option<String>,
     Option<i64>,
     Option<i64>,
-    i64,
-    i64,
-    i64,
-    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
 );
 
-async fn load_facts(pool: &AnyPool, account: &str, call: i64) -> Result<Facts, sqlx::Error> {
-    let row: Option<FactsRow> = sqlx::query_as(
-        "SELECT virtual_number, contact_phone, direction, external_id, params, first_talked, last_talked, \
-         card_shown, finished, created_client, version FROM call_facts WHERE account_id = $1 AND call_session_id = $2",
+/// How many earlier events of the call are still to be processed, and the call's stored facts —
+/// one statement, since it runs on the way to every pop-up card. Events of a call are decided in
+/// the order they arrived (a talk after its ringing); one that failed and waits for its retry (a
+/// recording before its call exists) holds nobody up.
+async fn earlier_and_facts(
+    pool: &AnyPool,
+    account: &str,
+    event_id: &str,
+    call: i64,
+) -> Result<(i64, Facts), sqlx::Error> {
+    let row: FactsRow = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM inbox_events e JOIN inbox_events me ON me.id = $2 \
+                 WHERE e.account_id = $1 AND e.call_session_id = $3 \
+                 AND e.status IN ('queued', 'processing') AND e.id <> me.id \
+                 AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id))), \
+           f.virtual_number, f.contact_phone, f.direction, f.external_id, f.params, f.first_talked, \
+           f.last_talked, f.card_shown, f.finished, f.created_client, f.version \
+         FROM (SELECT 1 AS one) o \
+         LEFT JOIN call_facts f ON f.account_id = $1 AND f.call_session_id = $3",
     )
     .bind(account)
+    .bind(event_id)
     .bind(call)
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    Ok(row
-        .map(
-            |(
-                virtual_number,
-                contact_phone,
-                direction,
-                external_id,
-                params,
-                first,
-                last,
-                card,
-                fin,
-                created,
-                version,
-            )| Facts {
-                virtual_number,
-                contact_phone,
-                direction,
-                external_id,
-                params: params
-                    .and_then(|p| serde_json::from_str(&p).ok())
-                    .unwrap_or_default(),
-                first_talked: first,
-                last_talked: last,
-                card_shown: card != 0,
-                finished: fin != 0,
-                created_client: created != 0,
-                version: Some(version),
-            },
-        )
-        .unwrap_or_default())
+    let (
+        earlier,
+        virtual_number,
+        contact_phone,
+        direction,
+        external_id,
+        params,
+        first_talked,
+        last_talked,
+        card,
+        fin,
+        created,
+        version,
+    ) = row;
+    let facts = Facts {
+        virtual_number,
+        contact_phone,
+        direction,
+        external_id,
+        params: params
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default(),
+        first_talked,
+        last_talked,
+        card_shown: card.unwrap_or(0) != 0,
+        finished: fin.unwrap_or(0) != 0,
+        created_client: created.unwrap_or(0) != 0,
+        version,
+    };
+    Ok((earlier, facts))
 }
 
 /// Waits until every earlier event of the call is processed, then — in one statement — takes the
@@ -176,22 +192,10 @@ async fn hold(input: &PlanInput<'_>, call: i64) -> Result<Option<(CallEvent, Fac
     let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
     loop {
-        // Events of a call are decided in the order they arrived: a talk after its ringing. One
-        // that failed and waits for its retry (a recording before its call exists) holds nobody up.
-        let (earlier,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM inbox_events e JOIN inbox_events me ON me.id = $2 \
-             WHERE e.account_id = $1 AND e.call_session_id = $3 AND e.status IN ('queued', 'processing') \
-             AND e.id <> me.id \
-             AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id))",
-        )
-        .bind(account)
-        .bind(event_id)
-        .bind(call)
-        .fetch_one(pool)
-        .await
-        .map_err(db)?;
+        let (earlier, mut facts) = earlier_and_facts(pool, account, event_id, call)
+            .await
+            .map_err(db)?;
         if earlier == 0 {
-            let mut facts = load_facts(pool, account, call).await.map_err(db)?;
             let Some(event) = call_event(input.notification, call, &mut facts) else {
                 return Ok(None);
             };
@@ -276,10 +280,13 @@ async fn plan_call(
     let db = |e: sqlx::Error| format!("database: {e}");
     let pool = input.pool;
     let account = input.account_id;
-    let settings = crate::observe::preview::settings(pool, account)
-        .await
-        .map_err(|e| format!("settings: {e}"))?;
-    let known = known(input, call, &event, facts).await.map_err(db)?;
+    // Independent reads, side by side: each is a round trip on the way to the pop-up card.
+    let (settings, known) = tokio::join!(
+        crate::observe::preview::settings(pool, account),
+        known(input, call, &event, facts)
+    );
+    let settings = settings.map_err(|e| format!("settings: {e}"))?;
+    let known = known.map_err(db)?;
     let d = decide(&event, &settings, &known);
     let after = After {
         call,
@@ -419,28 +426,36 @@ async fn known(
     facts: &Facts,
 ) -> Result<Known, sqlx::Error> {
     let pool = input.pool;
-    let mut client = None;
-    if let Some(p) = &event.contact_phone {
+    let client_key = event
+        .contact_phone
+        .as_ref()
+        .map(|p| format!("client:{}", p.as_e164()));
+    let client_record = async {
+        let Some(key) = &client_key else {
+            return Ok(None);
+        };
         let row: Option<(Option<String>,)> = sqlx::query_as(
             "SELECT megaplan_id FROM action_records WHERE account_id = $1 AND action_key = $2 AND state = 'done'",
         )
         .bind(input.account_id)
-        .bind(format!("client:{}", p.as_e164()))
+        .bind(key)
         .fetch_optional(pool)
         .await?;
-        if let Some(id) = row
-            .and_then(|(id,)| id)
-            .and_then(|id| MegaplanId::parse(&id).ok())
-        {
-            client = Some(KnownClient {
-                id,
-                created_by_call: facts.created_client.then_some(CallSessionId(call)),
-            });
-        }
-    }
+        Ok::<_, sqlx::Error>(row.and_then(|(id,)| id))
+    };
+    let (client_id, staff) = tokio::try_join!(
+        client_record,
+        super::staff::known_staff(pool, input.account_id)
+    )?;
+    let client = client_id
+        .and_then(|id| MegaplanId::parse(&id).ok())
+        .map(|id| KnownClient {
+            id,
+            created_by_call: facts.created_client.then_some(CallSessionId(call)),
+        });
     Ok(Known {
         client,
-        staff: super::staff::known_staff(pool, input.account_id).await?,
+        staff,
         call_card_shown: facts.card_shown,
         call_finished: facts.finished,
         talked: Talked {
@@ -456,19 +471,11 @@ async fn known(
 async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> {
     let pool = input.pool;
     let account = input.account_id;
-    let mut created = false;
-    if let Some(key) = &after.client_key {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM event_trace WHERE account_id = $1 AND event_id = $2 \
-             AND action_key = $3 AND status = 'created'",
-        )
-        .bind(account)
-        .bind(input.event_id)
-        .bind(key)
-        .fetch_one(pool)
-        .await?;
-        created = n > 0;
-    }
+    // The attempt's trace is written after this: the worker tells which actions created.
+    let created = after
+        .client_key
+        .as_ref()
+        .is_some_and(|key| input.created.contains(key));
     sqlx::query(
         "UPDATE call_facts SET \
            card_shown = CASE WHEN $3 = 1 THEN 1 ELSE card_shown END, \

@@ -282,24 +282,34 @@ pub async fn known_staff(
 ) -> Result<domain::rules::Staff, sqlx::Error> {
     use domain::{Extension, MegaplanId, UisEmployeeId};
     let mut staff = domain::rules::Staff::default();
-    let uis: Vec<(i64, Option<String>)> = sqlx::query_as(
-        "SELECT uis_employee_id, extension FROM telephony_uis_employees WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(pool)
-    .await?;
+    type Row = (String, Option<String>, Option<i64>, Option<String>);
+    // Three reads side by side: the staff is read on the way to every pop-up card.
+    let (uis, rows, synced) = tokio::try_join!(
+        sqlx::query_as::<_, (i64, Option<String>)>(
+            "SELECT uis_employee_id, extension FROM telephony_uis_employees WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(pool),
+        sqlx::query_as::<_, Row>(
+            "SELECT megaplan_user_id, extension, uis_employee_id, matched_by FROM telephony_staff WHERE account_id = $1",
+        )
+        .bind(account_id)
+        .fetch_all(pool),
+        // The employee sync matches by e-mail too; its latest finished run adds what T1 has not seen.
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT r.megaplan_user_id, r.uis_employee_id FROM employee_sync_results r \
+             WHERE r.uis_employee_id IS NOT NULL AND r.outcome IN ('created', 'matched') AND r.run_id = \
+             (SELECT id FROM employee_sync_runs WHERE account_id = $1 AND status = 'done' \
+              ORDER BY started_at DESC, id LIMIT 1)",
+        )
+        .bind(account_id)
+        .fetch_all(pool),
+    )?;
     for (id, ext) in uis {
         if let Some(Ok(ext)) = ext.as_deref().map(Extension::parse) {
             staff.extension_of.insert(UisEmployeeId(id), ext);
         }
     }
-    type Row = (String, Option<String>, Option<i64>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT megaplan_user_id, extension, uis_employee_id, matched_by FROM telephony_staff WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(pool)
-    .await?;
     for (mp, ext, uis, matched_by) in rows {
         let Ok(mp) = MegaplanId::parse(&mp) else {
             continue;
@@ -315,16 +325,6 @@ pub async fn known_staff(
                 .insert(UisEmployeeId(uis), mp);
         }
     }
-    // The employee sync matches by e-mail too; its latest finished run adds what T1 has not seen.
-    let synced: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT r.megaplan_user_id, r.uis_employee_id FROM employee_sync_results r \
-         WHERE r.uis_employee_id IS NOT NULL AND r.outcome IN ('created', 'matched') AND r.run_id = \
-         (SELECT id FROM employee_sync_runs WHERE account_id = $1 AND status = 'done' \
-          ORDER BY started_at DESC, id LIMIT 1)",
-    )
-    .bind(account_id)
-    .fetch_all(pool)
-    .await?;
     for (mp, uis) in synced {
         if let Ok(mp) = MegaplanId::parse(&mp) {
             staff

@@ -279,8 +279,14 @@ async fn two_servers_on_one_postgres_never_process_an_event_twice() {
         return;
     };
     let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
-    let (a, _) = start_server(&db, &emu, test_config()).await;
-    let (b, _) = start_server(&db, &emu, test_config()).await;
+    // Every event through the shared queue (no hand-off to the server that accepted it), so the
+    // two workers compete for the same jobs.
+    let config = uis_megaplan::pipeline::PipelineConfig {
+        handoff: 0,
+        ..test_config()
+    };
+    let (a, _) = start_server(&db, &emu, config.clone()).await;
+    let (b, _) = start_server(&db, &emu, config).await;
     let http = reqwest::Client::new();
     let calls = calls(9000, 20);
     for (i, chunk) in calls.chunks(5).enumerate() {

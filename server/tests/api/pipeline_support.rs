@@ -76,6 +76,11 @@ pub async fn spawn_pipeline_with(
     backend: TestBackend,
     config: PipelineConfig,
 ) -> Option<PipelineApp> {
+    // RUST_LOG=… shows the server's log while a pipeline test runs.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let db = TestDb::new(backend).await?;
     let emu = Arc::new(Emulator::start(EmulatorConfig::default()).expect("emulator"));
     let (server, _) = start_server(&db, &emu, config).await;
