@@ -141,6 +141,7 @@ async fn writer(
     handoff: Option<Handoff>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut sink = Sink::new(store);
     loop {
         // The lock is held only while waiting for requests, not while committing them.
         if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
@@ -151,7 +152,7 @@ async fn writer(
         let local = handoff.as_ref().filter(|h| h.reserve(rows.len()));
         let run_at = local.map(|h| SystemTime::now() + h.fallback);
         let started = Instant::now();
-        let written = write_batch(&store, &rows, run_at).await;
+        let written = sink.write(&rows, run_at).await;
         metrics::inbox_commit(rows.len(), started.elapsed());
         match written {
             Ok(outcomes) => {
@@ -186,12 +187,156 @@ async fn writer(
     }
 }
 
+/// Where a writer commits. SQLite: a connection of the writer's own, one round trip to SQLite's
+/// thread per commit; PostgreSQL: the job store's pool.
+enum Sink {
+    Sqlite {
+        options: sqlx::sqlite::SqliteConnectOptions,
+        conn: Option<sqlx::SqliteConnection>,
+    },
+    Pool(JobStore),
+}
+
+impl Sink {
+    fn new(store: JobStore) -> Sink {
+        match store {
+            JobStore::Sqlite(pool) => Sink::Sqlite {
+                options: (*pool.connect_options()).clone(),
+                conn: None,
+            },
+            store => Sink::Pool(store),
+        }
+    }
+
+    async fn write(
+        &mut self,
+        rows: &[&InboxRow],
+        run_at: Option<SystemTime>,
+    ) -> anyhow::Result<Vec<Accepted>> {
+        match self {
+            Sink::Pool(store) => write_batch(store, rows, run_at).await,
+            Sink::Sqlite { options, conn } => {
+                let c = match conn {
+                    Some(c) => c,
+                    None => conn.insert(
+                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&*options)
+                            .await?,
+                    ),
+                };
+                let written = write_sqlite(c, rows, run_at).await;
+                if written.is_err() {
+                    // Closing the connection rolls back whatever the failed commit left open.
+                    *conn = None;
+                }
+                written
+            }
+        }
+    }
+}
+
+/// The SQLite commit in one round trip: `BEGIN IMMEDIATE; INSERT …; INSERT INTO Jobs …; COMMIT`
+/// in one multi-statement query (a round trip to SQLite's thread costs more than a batch's rows
+/// when the cores are busy). The job names every row; a duplicate's id never reaches the inbox and
+/// the worker passes it over.
+async fn write_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[&InboxRow],
+    run_at: Option<SystemTime>,
+) -> anyhow::Result<Vec<Accepted>> {
+    use futures::TryStreamExt;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let job = EventJob {
+        event_ids: rows.iter().map(|r| r.id.clone()).collect(),
+    }
+    .task(run_at);
+    let chunks: Vec<&[&InboxRow]> = rows.chunks(1000).collect();
+    let mut q = sqlx::QueryBuilder::new("BEGIN IMMEDIATE; ");
+    for chunk in &chunks {
+        push_inbox_rows(&mut q, chunk);
+        q.push("; ");
+    }
+    super::store::push_sqlite_jobs(&mut q, &[job], now);
+    q.push("; COMMIT");
+    // sqlx 0.9 deprecates several statements in one prepared query (SQLite alone runs them), but
+    // `raw_sql` takes no bound values; pinned by Cargo.lock, revisit when sqlx drops it.
+    #[allow(deprecated)]
+    let counts: Vec<u64> = q
+        .build()
+        .fetch_many(&mut *conn)
+        .try_filter_map(|step| async move { Ok(step.left().map(|r| r.rows_affected())) })
+        .try_collect()
+        .await?;
+    // One count per statement: BEGIN, each INSERT into the inbox, the job, COMMIT.
+    if counts.len() != chunks.len() + 3 {
+        anyhow::bail!("the inbox commit ran {} of its statements", counts.len());
+    }
+    let inserted: u64 = counts[1..=chunks.len()].iter().sum();
+    if inserted as usize == rows.len() {
+        return Ok(vec![Accepted::New; rows.len()]);
+    }
+    // Some were duplicates (rare): the fresh ids now in the inbox are the rows taken.
+    let mut q = sqlx::QueryBuilder::new("SELECT id FROM inbox_events WHERE id IN (");
+    let mut ids = q.separated(", ");
+    for r in rows {
+        ids.push_bind(r.id.as_str());
+    }
+    q.push(")");
+    let taken: std::collections::HashSet<String> = q
+        .build_query_as::<(String,)>()
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            if taken.contains(&r.id) {
+                Accepted::New
+            } else {
+                Accepted::Duplicate
+            }
+        })
+        .collect())
+}
+
+/// Appends the inbox's multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` to `q`.
+fn push_inbox_rows<DB>(q: &mut sqlx::QueryBuilder<DB>, rows: &[&InboxRow])
+where
+    DB: sqlx::Database,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i32: for<'a> sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.push(INSERT_INBOX);
+    q.push_values(rows, |mut b, r| {
+        b.push_bind(r.id.as_str())
+            .push_bind(r.account_id.as_str())
+            .push_bind(r.source)
+            .push_bind(r.event_type.as_str())
+            .push_bind(r.dedupe_key.as_str())
+            .push_bind(r.call_session_id)
+            .push_bind(r.content_type.as_deref())
+            .push_bind(r.query.as_deref())
+            .push_bind(r.body.as_str())
+            .push_bind(r.received_at)
+            .push_bind("queued")
+            .push_bind(0_i32);
+    });
+    q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING");
+}
+
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
     call_session_id, content_type, query, body, received_at, status, attempts) ";
 
 /// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows, due at
-/// `run_at` (now when `None`), in one transaction: one multi-row INSERT … RETURNING tells which
-/// rows are new.
+/// `run_at` (now when `None`), in one transaction: one multi-row INSERT, and its count of rows
+/// tells whether all are new.
 pub async fn write_batch(
     store: &JobStore,
     rows: &[&InboxRow],
@@ -219,9 +364,22 @@ pub async fn write_batch(
                     .push_bind("queued")
                     .push_bind(0_i32);
             });
-            q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id");
-            let ids: Vec<(String,)> = q.build_query_as().fetch_all(&mut *conn).await?;
-            new.extend(ids.into_iter().map(|(id,)| id));
+            q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING");
+            let inserted = q.build().execute(&mut *conn).await?.rows_affected();
+            if inserted as usize == chunk.len() {
+                new.extend(chunk.iter().map(|r| r.id.clone()));
+                continue;
+            }
+            // Some were duplicates (rare): the fresh ids now in the table are the rows taken.
+            // Not RETURNING on every commit: SQLite's driver hands each returned row across threads.
+            let mut q = sqlx::QueryBuilder::new("SELECT id FROM inbox_events WHERE id IN (");
+            let mut ids = q.separated(", ");
+            for r in chunk {
+                ids.push_bind(r.id.as_str());
+            }
+            q.push(")");
+            let taken: Vec<(String,)> = q.build_query_as().fetch_all(&mut *conn).await?;
+            new.extend(taken.into_iter().map(|(id,)| id));
         }
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut accepted = Vec::new();

@@ -99,34 +99,44 @@ impl JobConn for SqliteConnection {
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
             for chunk in jobs.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO Jobs ");
-                q.push_values(chunk, |mut b, task| {
-                    let id = task
-                        .task_id()
-                        .as_ref()
-                        .map(|id| id.to_string())
-                        .unwrap_or_else(ulid);
-                    b.push_bind(task.args.clone())
-                        .push_bind(id)
-                        .push_bind(QUEUE)
-                        .push("'Pending'")
-                        .push("0")
-                        .push_bind(task.max_attempts().unwrap_or(25) as i64)
-                        .push_bind(task.run_at().unwrap_or(now) as i64)
-                        .push("NULL")
-                        .push("NULL")
-                        .push("NULL")
-                        .push("NULL")
-                        .push_bind(task.priority().unwrap_or_default() as i64)
-                        .push_bind(serde_json::to_string(task.metadata()).unwrap_or_default())
-                        .push_bind(task.idempotency_key().map(str::to_owned));
-                });
-                q.push(" ON CONFLICT(job_type, idempotency_key) DO NOTHING");
+                let mut q = sqlx::QueryBuilder::new("");
+                push_sqlite_jobs(&mut q, chunk, now);
                 q.build().execute(&mut *self).await?;
             }
             Ok(())
         })
     }
+}
+
+/// Appends `INSERT INTO Jobs … ON CONFLICT … DO NOTHING` of `jobs` to `q`; `now`: unix seconds.
+pub fn push_sqlite_jobs(
+    q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    jobs: &[apalis::prelude::Task<Vec<u8>>],
+    now: u64,
+) {
+    q.push("INSERT INTO Jobs ");
+    q.push_values(jobs, |mut b, task| {
+        let id = task
+            .task_id()
+            .as_ref()
+            .map(|id| id.to_string())
+            .unwrap_or_else(ulid);
+        b.push_bind(task.args.clone())
+            .push_bind(id)
+            .push_bind(QUEUE)
+            .push("'Pending'")
+            .push("0")
+            .push_bind(task.max_attempts().unwrap_or(25) as i64)
+            .push_bind(task.run_at().unwrap_or(now) as i64)
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push("NULL")
+            .push_bind(task.priority().unwrap_or_default() as i64)
+            .push_bind(serde_json::to_string(task.metadata()).unwrap_or_default())
+            .push_bind(task.idempotency_key().map(str::to_owned));
+    });
+    q.push(" ON CONFLICT(job_type, idempotency_key) DO NOTHING");
 }
 
 /// A ULID (48-bit milliseconds + 80 random bits, Crockford base32): apalis-sqlite reads job ids as ULIDs.
