@@ -191,7 +191,7 @@ async fn writer(
 /// thread per commit; PostgreSQL: the job store's pool.
 enum Sink {
     Sqlite {
-        options: sqlx::sqlite::SqliteConnectOptions,
+        options: Box<sqlx::sqlite::SqliteConnectOptions>,
         conn: Option<sqlx::SqliteConnection>,
     },
     Pool(JobStore),
@@ -201,7 +201,7 @@ impl Sink {
     fn new(store: JobStore) -> Sink {
         match store {
             JobStore::Sqlite(pool) => Sink::Sqlite {
-                options: (*pool.connect_options()).clone(),
+                options: Box::new((*pool.connect_options()).clone()),
                 conn: None,
             },
             store => Sink::Pool(store),
@@ -219,7 +219,7 @@ impl Sink {
                 let c = match conn {
                     Some(c) => c,
                     None => conn.insert(
-                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&*options)
+                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(options)
                             .await?,
                     ),
                 };
