@@ -200,6 +200,11 @@ fn main() {
             p99.as_secs_f64() / bare99.as_secs_f64(),
             p99.as_secs_f64() / direct99.as_secs_f64()
         );
+        let tail: Vec<String> = [90, 95, 98, 100]
+            .iter()
+            .map(|&p| format!("p{p} {:.2} ms", percentile(popup.clone(), p).as_secs_f64() * 1e3))
+            .collect();
+        println!("pop-up tail: {}", tail.join(", "));
         server.shutdown().await.unwrap();
         emu.shutdown().await;
     });

@@ -219,8 +219,7 @@ impl Sink {
                 let c = match conn {
                     Some(c) => c,
                     None => conn.insert(
-                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(options)
-                            .await?,
+                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(options).await?,
                     ),
                 };
                 let written = write_sqlite(c, rows, run_at).await;

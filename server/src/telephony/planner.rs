@@ -42,13 +42,29 @@ impl Planner for TelephonyPlanner {
                     "Не звонок: чаты и заявки обрабатываются вместе со сделками",
                 ));
             };
-            let Some((event, facts)) = hold(&input, call).await? else {
+            // The account's side (settings, staff, the phone's client) is read while the call
+            // is taken: each read is a round trip on the way to the pop-up card.
+            let phone = phone(input.notification.contact_phone_number.as_deref());
+            let (held, view) = tokio::join!(
+                hold(&input, call),
+                account_view(input.pool, input.account_id, phone)
+            );
+            let Some((event, facts, waited)) = held? else {
                 return Ok(Plan::skip(format!(
                     "«{}»: в уведомлении нет сотрудника, без которого событие не обработать",
                     input.notification.kind.cabinet_label()
                 )));
             };
-            match plan_call(&input, call, event, &facts).await {
+            // An earlier event of the call ran meanwhile: what it did (a client) is read again.
+            let view = match (view, waited) {
+                (Ok(v), false) => Ok(v),
+                _ => account_view(input.pool, input.account_id, event.contact_phone.clone()).await,
+            };
+            let planned = match view {
+                Ok(view) => plan_call(&input, call, event, &facts, view).await,
+                Err(e) => Err(e),
+            };
+            match planned {
                 Ok(plan) => Ok(plan),
                 Err(e) => {
                     release(input.pool, input.account_id, call, input.event_id).await;
@@ -187,10 +203,14 @@ async fn earlier_and_facts(
 /// Waits until every earlier event of the call is processed, then — in one statement — takes the
 /// call for this event and stores the facts its notification brings. `Ok(None)`: the notification
 /// lacks the employee its event needs; nothing is taken.
-async fn hold(input: &PlanInput<'_>, call: i64) -> Result<Option<(CallEvent, Facts)>, String> {
+async fn hold(
+    input: &PlanInput<'_>,
+    call: i64,
+) -> Result<Option<(CallEvent, Facts, bool)>, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
     let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
+    let mut waited = false;
     loop {
         let (earlier, mut facts) = earlier_and_facts(pool, account, event_id, call)
             .await
@@ -203,9 +223,10 @@ async fn hold(input: &PlanInput<'_>, call: i64) -> Result<Option<(CallEvent, Fac
                 .await
                 .map_err(db)?
             {
-                return Ok(Some((event, facts)));
+                return Ok(Some((event, facts, waited)));
             }
         }
+        waited = true;
         if std::time::Instant::now() > deadline {
             return Err(if earlier > 0 {
                 format!("an earlier event of call {call} is not processed yet; later")
@@ -276,18 +297,13 @@ async fn plan_call(
     call: i64,
     event: CallEvent,
     facts: &Facts,
+    view: AccountView,
 ) -> Result<Plan, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
-    let pool = input.pool;
-    let account = input.account_id;
-    // Independent reads, side by side: each is a round trip on the way to the pop-up card.
-    let (settings, known) = tokio::join!(
-        crate::observe::preview::settings(pool, account),
-        known(input, call, &event, facts)
-    );
-    let settings = settings.map_err(|e| format!("settings: {e}"))?;
-    let known = known.map_err(db)?;
-    let d = decide(&event, &settings, &known);
+    let known = known(input, call, &event, facts, view.staff, view.client)
+        .await
+        .map_err(db)?;
+    let d = decide(&event, &view.settings, &known);
     let after = After {
         call,
         card: d.actions.iter().any(|a| {
@@ -419,34 +435,67 @@ fn secs(v: Option<i64>) -> u32 {
     v.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32
 }
 
+/// The account's side of a decision, read beside the call's own.
+struct AccountView {
+    settings: domain::settings::TelephonySettings,
+    staff: domain::rules::Staff,
+    /// The client record of this phone: (E.164, Megaplan id when one is done).
+    client: Option<(String, Option<String>)>,
+}
+
+async fn account_view(
+    pool: &AnyPool,
+    account: &str,
+    phone: Option<Phone>,
+) -> Result<AccountView, String> {
+    let db = |e: sqlx::Error| format!("database: {e}");
+    let (settings, staff, client) = tokio::join!(
+        crate::observe::preview::settings(pool, account),
+        super::staff::known_staff(pool, account),
+        client_record(pool, account, phone.as_ref()),
+    );
+    Ok(AccountView {
+        settings: settings.map_err(|e| format!("settings: {e}"))?,
+        staff: staff.map_err(db)?,
+        client: client.map_err(db)?,
+    })
+}
+
+/// The Megaplan client an earlier event found or created for `phone`.
+async fn client_record(
+    pool: &AnyPool,
+    account: &str,
+    phone: Option<&Phone>,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    let Some(p) = phone else {
+        return Ok(None);
+    };
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT megaplan_id FROM action_records WHERE account_id = $1 AND action_key = $2 AND state = 'done'",
+    )
+    .bind(account)
+    .bind(format!("client:{}", p.as_e164()))
+    .fetch_optional(pool)
+    .await?;
+    Ok(Some((p.as_e164().to_owned(), row.and_then(|(id,)| id))))
+}
+
 async fn known(
     input: &PlanInput<'_>,
     call: i64,
     event: &CallEvent,
     facts: &Facts,
+    staff: domain::rules::Staff,
+    read: Option<(String, Option<String>)>,
 ) -> Result<Known, sqlx::Error> {
-    let pool = input.pool;
-    let client_key = event
-        .contact_phone
-        .as_ref()
-        .map(|p| format!("client:{}", p.as_e164()));
-    let client_record = async {
-        let Some(key) = &client_key else {
-            return Ok(None);
-        };
-        let row: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT megaplan_id FROM action_records WHERE account_id = $1 AND action_key = $2 AND state = 'done'",
-        )
-        .bind(input.account_id)
-        .bind(key)
-        .fetch_optional(pool)
-        .await?;
-        Ok::<_, sqlx::Error>(row.and_then(|(id,)| id))
+    // The phone the view was read for, or — the notification lacked it — the call's.
+    let client_id = match (&event.contact_phone, read) {
+        (Some(p), Some((e164, id))) if p.as_e164() == e164 => id,
+        (Some(p), _) => client_record(input.pool, input.account_id, Some(p))
+            .await?
+            .and_then(|(_, id)| id),
+        (None, _) => None,
     };
-    let (client_id, staff) = tokio::try_join!(
-        client_record,
-        super::staff::known_staff(pool, input.account_id)
-    )?;
     let client = client_id
         .and_then(|id| MegaplanId::parse(&id).ok())
         .map(|id| KnownClient {
