@@ -218,9 +218,13 @@ impl Sink {
             Sink::Sqlite { options, conn } => {
                 let c = match conn {
                     Some(c) => c,
-                    None => conn.insert(
-                        <sqlx::SqliteConnection as sqlx::Connection>::connect_with(options).await?,
-                    ),
+                    None => {
+                        let mut c =
+                            <sqlx::SqliteConnection as sqlx::Connection>::connect_with(options)
+                                .await?;
+                        sqlx::Executor::execute(&mut c, crate::db::busy_wait::INSTALL).await?;
+                        conn.insert(c)
+                    }
                 };
                 let written = write_sqlite(c, rows, run_at).await;
                 if written.is_err() {

@@ -214,7 +214,14 @@ impl JobStore {
                         crate::db::WAL_AUTOCHECKPOINT_PAGES.to_string(),
                     )
                     .create_if_missing(true);
+                crate::db::busy_wait::register_everywhere();
                 let pool = crate::db::checked_when_idle(SqlitePoolOptions::new(), backend)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, crate::db::busy_wait::INSTALL).await?;
+                            Ok(())
+                        })
+                    })
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
