@@ -239,3 +239,51 @@ pub mod busy_wait {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDb;
+
+    #[tokio::test]
+    async fn a_write_waits_for_another_connections_write_with_the_fine_busy_handler() {
+        let t = TestDb::sqlite();
+        let db = Db::connect(&t.url).await.unwrap();
+        // The function that installs it exists on pool connections, and installs it.
+        let (installed,): (i64,) = sqlx::query_as(busy_wait::INSTALL)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(installed, 1);
+        sqlx::query("CREATE TABLE contended (n BIGINT)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        // One connection holds the write lock for 30 ms; another's write waits, then succeeds.
+        let mut holder = db.pool.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO contended (n) VALUES (1)")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let waiter = {
+            let pool = db.pool.clone();
+            tokio::spawn(async move {
+                sqlx::query("INSERT INTO contended (n) VALUES (2)")
+                    .execute(&pool)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        sqlx::query("COMMIT").execute(&mut *holder).await.unwrap();
+        waiter.await.unwrap().expect("the waiting write succeeds");
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM contended")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+}
