@@ -352,22 +352,8 @@ pub async fn write_batch(
         sorted.sort_by(|a, b| (&a.account_id, &a.dedupe_key).cmp(&(&b.account_id, &b.dedupe_key)));
         // 12 parameters a row; SQLite allows 32766 in one statement.
         for chunk in sorted.chunks(1000) {
-            let mut q = sqlx::QueryBuilder::new(INSERT_INBOX);
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.id.as_str())
-                    .push_bind(r.account_id.as_str())
-                    .push_bind(r.source)
-                    .push_bind(r.event_type.as_str())
-                    .push_bind(r.dedupe_key.as_str())
-                    .push_bind(r.call_session_id)
-                    .push_bind(r.content_type.as_deref())
-                    .push_bind(r.query.as_deref())
-                    .push_bind(r.body.as_str())
-                    .push_bind(r.received_at)
-                    .push_bind("queued")
-                    .push_bind(0_i32);
-            });
-            q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING");
+            let mut q = sqlx::QueryBuilder::new("");
+            push_inbox_rows(&mut q, chunk);
             let inserted = q.build().execute(&mut *conn).await?.rows_affected();
             if inserted as usize == chunk.len() {
                 new.extend(chunk.iter().map(|r| r.id.clone()));
