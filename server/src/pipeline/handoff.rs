@@ -3,10 +3,12 @@
 //! apalis's fetch is a write of its own (on SQLite it holds the one write lock ~0.2 ms and makes
 //! the event's own writes wait in 1 ms sleeps).
 //!
-//! The queue still holds a job for every accepted event, committed with it; a handed-off commit's
-//! job is due only after the `fallback` delay (the lease), so it is fetched only if this process
-//! died before finishing the events — then any server runs them. When the job comes due, events
-//! already finished are passed over with one read.
+//! A handed-off event is committed already claimed by this process (status `processing`, its first
+//! attempt, `locked_until` the end of the lease), so the worker starts on the row it is handed
+//! without a claim of its own. The queue still holds a job for every accepted event, committed
+//! with it; a handed-off commit's job is due only when that claim lapses (the `fallback` delay), so
+//! it is fetched only if this process died before finishing the events — then any server runs
+//! them. When the job comes due, events already finished are passed over with one read.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,12 +17,21 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::worker::{self, Worker};
+use super::ingress::InboxRow;
+use super::worker::{self, Start, Worker};
+
+/// An accepted event handed to this process's worker with its inbox row, which the commit
+/// claimed for it until `claimed_until` (ms).
+#[derive(Debug)]
+pub struct HandedEvent {
+    pub row: InboxRow,
+    pub claimed_until: i64,
+}
 
 /// The inbox writer's side.
 #[derive(Clone, Debug)]
 pub struct Handoff {
-    tx: mpsc::UnboundedSender<Vec<String>>,
+    tx: mpsc::UnboundedSender<Vec<HandedEvent>>,
     /// Events handed over and not finished yet.
     in_hand: Arc<AtomicUsize>,
     /// More than this in hand and new events go through the queue (any server may take them).
@@ -44,9 +55,9 @@ impl Handoff {
     }
 
     /// Gives committed events to the worker; false when it has stopped (their jobs remain).
-    pub fn send(&self, event_ids: Vec<String>) -> bool {
-        let n = event_ids.len();
-        if self.tx.send(event_ids).is_err() {
+    pub fn send(&self, events: Vec<HandedEvent>) -> bool {
+        let n = events.len();
+        if self.tx.send(events).is_err() {
             self.release(n);
             return false;
         }
@@ -62,7 +73,7 @@ pub fn start(
     fallback: Duration,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> (Handoff, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<String>>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<HandedEvent>>();
     let in_hand = Arc::new(AtomicUsize::new(0));
     let handoff = Handoff {
         tx,
@@ -75,12 +86,13 @@ pub fn start(
         let mut running = JoinSet::new();
         loop {
             tokio::select! {
-                ids = rx.recv() => {
-                    let Some(ids) = ids else { break };
+                events = rx.recv() => {
+                    let Some(events) = events else { break };
                     let (w, release) = (worker.clone(), release.clone());
                     running.spawn(async move {
-                        let n = ids.len();
-                        if let Err(e) = worker::run_events(&w, ids).await {
+                        let n = events.len();
+                        let starts = events.into_iter().map(Start::Handed).collect();
+                        if let Err(e) = worker::run_events(&w, starts).await {
                             // Their job comes due after the fallback delay and runs them again.
                             tracing::warn!(error = %e, "handed-off events left to the queue");
                         }

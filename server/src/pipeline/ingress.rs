@@ -19,7 +19,7 @@ use sqlx::AnyPool;
 use tokio::sync::{mpsc, oneshot};
 use uis::notification::EventKind;
 
-use super::handoff::Handoff;
+use super::handoff::{HandedEvent, Handoff};
 use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::{metrics, now_ms};
 
@@ -50,6 +50,8 @@ pub struct InboxRow {
     pub query: Option<String>,
     pub body: String,
     pub received_at: i64,
+    /// The account's zone, for this process's worker when the event is handed to it (not stored).
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 impl InboxRow {
@@ -72,6 +74,7 @@ impl InboxRow {
             query: None,
             body: String::new(),
             received_at: now_ms(),
+            time_zone: None,
         }
     }
 }
@@ -147,44 +150,68 @@ async fn writer(
         if rx.lock().await.recv_many(&mut batch, MAX_BATCH).await == 0 {
             return;
         }
-        let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
-        // Handed to this process's worker when it has room; the job then waits as a fallback.
-        let local = handoff.as_ref().filter(|h| h.reserve(rows.len()));
-        let run_at = local.map(|h| SystemTime::now() + h.fallback);
+        let n = batch.len();
+        // Handed to this process's worker when it has room: the rows are committed already
+        // claimed by it (no claim of its own on the way to a pop-up card) and their job waits as
+        // the fallback.
+        let local = handoff.as_ref().filter(|h| h.reserve(n));
+        let claim = local.map(|h| HandedClaim {
+            run_at: SystemTime::now() + h.fallback,
+            until: now_ms() + h.fallback.as_millis() as i64,
+        });
         let started = Instant::now();
-        let written = sink.write(&rows, run_at).await;
-        metrics::inbox_commit(rows.len(), started.elapsed());
+        let written = {
+            let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
+            sink.write(&rows, claim).await
+        };
+        metrics::inbox_commit(n, started.elapsed());
         match written {
             Ok(outcomes) => {
-                let accepted: Vec<String> = rows
-                    .iter()
-                    .zip(&outcomes)
-                    .filter(|(_, o)| **o == Accepted::New)
-                    .map(|(r, _)| r.id.clone())
-                    .collect();
-                if let Some(h) = local {
-                    h.release(rows.len() - accepted.len());
-                    if !accepted.is_empty() && !h.send(accepted) {
-                        signal.pushed();
-                    }
-                } else if !accepted.is_empty() {
-                    signal.pushed();
-                }
-                for ((_, reply), outcome) in batch.drain(..).zip(outcomes) {
+                let mut accepted = Vec::new();
+                for ((row, reply), outcome) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
+                    if outcome == Accepted::New {
+                        accepted.push(row);
+                    }
+                }
+                match (local, claim) {
+                    (Some(h), Some(claim)) => {
+                        h.release(n - accepted.len());
+                        let handed = accepted
+                            .into_iter()
+                            .map(|row| HandedEvent {
+                                row,
+                                claimed_until: claim.until,
+                            })
+                            .collect::<Vec<_>>();
+                        // A stopped worker: the rows wait for their claim to lapse, then the queue.
+                        if !handed.is_empty() && !h.send(handed) {
+                            signal.pushed();
+                        }
+                    }
+                    _ if !accepted.is_empty() => signal.pushed(),
+                    _ => {}
                 }
             }
             Err(e) => {
                 if let Some(h) = local {
-                    h.release(rows.len());
+                    h.release(n);
                 }
-                tracing::error!(error = %e, rows = batch.len(), "inbox commit failed");
+                tracing::error!(error = %e, rows = n, "inbox commit failed");
                 for (_, reply) in batch.drain(..) {
                     let _ = reply.send(Err(e.to_string()));
                 }
             }
         }
     }
+}
+
+/// Rows committed as claimed by this process's worker: their job comes due at `run_at`, when
+/// their claim (`until`, ms) has lapsed.
+#[derive(Debug, Clone, Copy)]
+pub struct HandedClaim {
+    pub run_at: SystemTime,
+    pub until: i64,
 }
 
 /// Where a writer commits. SQLite: a connection of the writer's own, one round trip to SQLite's
@@ -211,10 +238,10 @@ impl Sink {
     async fn write(
         &mut self,
         rows: &[&InboxRow],
-        run_at: Option<SystemTime>,
+        claim: Option<HandedClaim>,
     ) -> anyhow::Result<Vec<Accepted>> {
         match self {
-            Sink::Pool(store) => write_batch(store, rows, run_at).await,
+            Sink::Pool(store) => write_batch(store, rows, claim).await,
             Sink::Sqlite { options, conn } => {
                 let c = match conn {
                     Some(c) => c,
@@ -226,7 +253,7 @@ impl Sink {
                         conn.insert(c)
                     }
                 };
-                let written = write_sqlite(c, rows, run_at).await;
+                let written = write_sqlite(c, rows, claim).await;
                 if written.is_err() {
                     // Closing the connection rolls back whatever the failed commit left open.
                     *conn = None;
@@ -244,7 +271,7 @@ impl Sink {
 async fn write_sqlite(
     conn: &mut sqlx::SqliteConnection,
     rows: &[&InboxRow],
-    run_at: Option<SystemTime>,
+    claim: Option<HandedClaim>,
 ) -> anyhow::Result<Vec<Accepted>> {
     use futures::TryStreamExt;
     let now = SystemTime::now()
@@ -254,11 +281,11 @@ async fn write_sqlite(
     let job = EventJob {
         event_ids: rows.iter().map(|r| r.id.clone()).collect(),
     }
-    .task(run_at);
+    .task(claim.map(|c| c.run_at));
     let chunks: Vec<&[&InboxRow]> = rows.chunks(1000).collect();
     let mut q = sqlx::QueryBuilder::new("BEGIN IMMEDIATE; ");
     for chunk in &chunks {
-        push_inbox_rows(&mut q, chunk);
+        push_inbox_rows(&mut q, chunk, claim.map(|c| c.until));
         q.push("; ");
     }
     super::store::push_sqlite_jobs(&mut q, &[job], now);
@@ -306,9 +333,13 @@ async fn write_sqlite(
         .collect())
 }
 
-/// Appends the inbox's multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` to `q`.
-fn push_inbox_rows<DB>(q: &mut sqlx::QueryBuilder<DB>, rows: &[&InboxRow])
-where
+/// Appends the inbox's multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` to `q`: queued, or
+/// — `claimed_until` — in their first attempt, claimed by this process's worker until then.
+fn push_inbox_rows<DB>(
+    q: &mut sqlx::QueryBuilder<DB>,
+    rows: &[&InboxRow],
+    claimed_until: Option<i64>,
+) where
     DB: sqlx::Database,
     for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     for<'a> Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -328,22 +359,27 @@ where
             .push_bind(r.query.as_deref())
             .push_bind(r.body.as_str())
             .push_bind(r.received_at)
-            .push_bind("queued")
-            .push_bind(0_i32);
+            .push_bind(if claimed_until.is_some() {
+                "processing"
+            } else {
+                "queued"
+            })
+            .push_bind(i32::from(claimed_until.is_some()))
+            .push_bind(claimed_until);
     });
     q.push(" ON CONFLICT (account_id, dedupe_key) DO NOTHING");
 }
 
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
-    call_session_id, content_type, query, body, received_at, status, attempts) ";
+    call_session_id, content_type, query, body, received_at, status, attempts, locked_until) ";
 
-/// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows, due at
-/// `run_at` (now when `None`), in one transaction: one multi-row INSERT, and its count of rows
-/// tells whether all are new.
+/// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows, due now or
+/// — handed to this process's worker — when their `claim` lapses, in one transaction: one
+/// multi-row INSERT, and its count of rows tells whether all are new.
 pub async fn write_batch(
     store: &JobStore,
     rows: &[&InboxRow],
-    run_at: Option<SystemTime>,
+    claim: Option<HandedClaim>,
 ) -> anyhow::Result<Vec<Accepted>> {
     in_tx!(store, |conn| {
         let mut new = std::collections::HashSet::new();
@@ -353,7 +389,7 @@ pub async fn write_batch(
         // 12 parameters a row; SQLite allows 32766 in one statement.
         for chunk in sorted.chunks(1000) {
             let mut q = sqlx::QueryBuilder::new("");
-            push_inbox_rows(&mut q, chunk);
+            push_inbox_rows(&mut q, chunk, claim.map(|c| c.until));
             let inserted = q.build().execute(&mut *conn).await?.rows_affected();
             if inserted as usize == chunk.len() {
                 new.extend(chunk.iter().map(|r| r.id.clone()));
@@ -388,7 +424,7 @@ pub async fn write_batch(
                 EventJob {
                     event_ids: accepted,
                 }
-                .task(run_at),
+                .task(claim.map(|c| c.run_at)),
             ]
         };
         conn.push_jobs(jobs).await?;
@@ -514,6 +550,7 @@ async fn uis_hook(
                 n.dedupe_key(),
             );
             row.call_session_id = n.call_session_id;
+            row.time_zone = Some(account.time_zone);
             row
         }
         Err(e) => {
@@ -575,6 +612,7 @@ async fn megaplan_hook(
         event_type,
         format!("megaplan:{uuid}"),
     );
+    row.time_zone = Some(account.time_zone);
     row.content_type = ct;
     row.body = String::from_utf8_lossy(&body).into_owned();
     accept(&s, row).await

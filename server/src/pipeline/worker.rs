@@ -11,6 +11,7 @@ use sqlx::AnyPool;
 
 use super::connections::MegaplanConnections;
 use super::executor::{ActionError, Executor};
+use super::handoff::HandedEvent;
 use super::interim_rules::{Executed, Plan, PlanInput, Planner};
 use super::store::{EventJob, JobConn, JobStore, in_tx};
 use super::trace::{self, Step};
@@ -40,20 +41,39 @@ pub struct Worker {
 pub async fn handle(job: EventJob, w: Data<Arc<Worker>>) -> Result<(), BoxDynError> {
     let w: Arc<Worker> = (*w).clone();
     let open = w.unfinished(job.event_ids).await?;
-    run_events(&w, open).await.map_err(BoxDynError::from)
+    let starts = open.into_iter().map(Start::Queued).collect();
+    run_events(&w, starts).await.map_err(BoxDynError::from)
+}
+
+/// How an event reaches the worker.
+#[derive(Debug)]
+pub enum Start {
+    /// From the queue: the worker claims the inbox row first.
+    Queued(String),
+    /// From this process's inbox commit, which claimed the row for this worker.
+    Handed(HandedEvent),
+}
+
+impl Start {
+    fn event_id(&self) -> &str {
+        match self {
+            Start::Queued(id) => id,
+            Start::Handed(h) => &h.row.id,
+        }
+    }
 }
 
 /// Runs events in their order, each in a task of its own, at most `concurrency` at once across
 /// jobs and hand-offs. `Err` names the events whose database work failed.
-pub async fn run_events(w: &Arc<Worker>, event_ids: Vec<String>) -> Result<(), String> {
-    let runs = event_ids.into_iter().map(|event_id| {
+pub async fn run_events(w: &Arc<Worker>, starts: Vec<Start>) -> Result<(), String> {
+    let runs = starts.into_iter().map(|start| {
         let w = w.clone();
         async move {
             // Permits are granted in request order, so a call's earlier event starts first.
             let _slot = w.slots.clone().acquire_owned().await;
-            let id = event_id.clone();
+            let event_id = start.event_id().to_owned();
             let run = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
-                w.process(&id).await
+                w.process(start).await
             }));
             let result = match run.await {
                 Ok(r) => r,
@@ -90,6 +110,14 @@ type EventRow = (
     Option<String>,
 );
 
+/// What the worker reads of a claimed event (the columns of [`EventRow`]).
+macro_rules! event_columns {
+    () => {
+        "account_id, source, event_type, content_type, query, body, CAST(attempts AS BIGINT), \
+         (SELECT a.time_zone FROM accounts a WHERE a.id = inbox_events.account_id)"
+    };
+}
+
 struct Event {
     account_id: String,
     source: String,
@@ -99,6 +127,22 @@ struct Event {
     body: String,
     attempts: i64,
     time_zone: String,
+}
+
+impl From<EventRow> for Event {
+    fn from(row: EventRow) -> Event {
+        let (account_id, source, event_type, content_type, query, body, attempts, tz) = row;
+        Event {
+            account_id,
+            source,
+            event_type,
+            content_type,
+            query,
+            body,
+            attempts,
+            time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
+        }
+    }
 }
 
 /// What an attempt did, written when it ends.
@@ -171,47 +215,86 @@ impl Worker {
             .collect())
     }
 
-    pub async fn process(&self, event_id: &str) -> anyhow::Result<()> {
-        let row = loop {
+    pub async fn process(&self, start: Start) -> anyhow::Result<()> {
+        let (event_id, ev) = match start {
+            Start::Queued(id) => match self.claim(&id).await? {
+                Some(ev) => (id, ev),
+                None => return Ok(()),
+            },
+            Start::Handed(h) => match self.handed(h).await? {
+                Some(started) => started,
+                None => return Ok(()),
+            },
+        };
+        let mut steps = Steps::default();
+        let outcome = self.run(&event_id, &ev, &mut steps).await?;
+        self.finish(&event_id, &ev, outcome, steps).await
+    }
+
+    /// Claims a queued event (or one whose holder's claim lapsed); `None` when it is not to be
+    /// run now.
+    async fn claim(&self, event_id: &str) -> anyhow::Result<Option<Event>> {
+        loop {
             let now = now_ms();
             let lease = self.config.lease.as_millis() as i64;
             // The claim returns the event: one statement, not a claim and then a read.
-            let claimed: Option<EventRow> = sqlx::query_as(
+            let claimed: Option<EventRow> = sqlx::query_as(concat!(
                 "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
                  WHERE id = $1 AND (status = 'queued' \
                    OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= $3)) \
                    OR (status = 'processing' AND locked_until < $3)) \
-                 RETURNING account_id, source, event_type, content_type, query, body, \
-                   CAST(attempts AS BIGINT), \
-                   (SELECT a.time_zone FROM accounts a WHERE a.id = inbox_events.account_id)",
-            )
+                 RETURNING ",
+                event_columns!()
+            ))
             .bind(event_id)
             .bind(now + lease)
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
             if let Some(row) = claimed {
-                break row;
+                return Ok(Some(Event::from(row)));
             }
             match self.not_claimed(event_id).await? {
                 Some(wait) => tokio::time::sleep(wait).await,
-                None => return Ok(()),
+                None => return Ok(None),
             }
-        };
-        let (account_id, source, event_type, content_type, query, body, attempts, tz) = row;
-        let ev = Event {
-            account_id,
-            source,
-            event_type,
-            content_type,
-            query,
-            body,
-            attempts,
-            time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
-        };
-        let mut steps = Steps::default();
-        let outcome = self.run(event_id, &ev, &mut steps).await?;
-        self.finish(event_id, &ev, outcome, steps).await
+        }
+    }
+
+    /// A handed-off event starts on the row it came with while most of its claim is left; one
+    /// that waited longer for a slot renews the claim first, unless the queue gave it to someone
+    /// else meanwhile (the claim's end changed: `None`).
+    async fn handed(&self, h: HandedEvent) -> anyhow::Result<Option<(String, Event)>> {
+        let lease = self.config.lease.as_millis() as i64;
+        let now = now_ms();
+        let row = h.row;
+        if let Some(tz) = row.time_zone
+            && h.claimed_until - now > lease / 2
+        {
+            let ev = Event {
+                account_id: row.account_id,
+                source: row.source.to_owned(),
+                event_type: row.event_type,
+                content_type: row.content_type,
+                query: row.query,
+                body: row.body,
+                attempts: 1,
+                time_zone: tz.name().to_owned(),
+            };
+            return Ok(Some((row.id, ev)));
+        }
+        let renewed: Option<EventRow> = sqlx::query_as(concat!(
+            "UPDATE inbox_events SET locked_until = $2 \
+             WHERE id = $1 AND status = 'processing' AND locked_until = $3 \
+             RETURNING ",
+            event_columns!()
+        ))
+        .bind(row.id.as_str())
+        .bind(now + lease)
+        .bind(h.claimed_until)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(renewed.map(|r| (row.id, Event::from(r))))
     }
 
     /// Someone else holds the event, it is finished, or its retry is not due yet. A live holder may

@@ -3,11 +3,12 @@
 //! (client, staff, call facts, zone) → `domain::rules::decide` → the pipeline's `Plan`.
 //!
 //! One event of a call is planned and executed at a time, in the order the events arrived: an event
-//! waits while an earlier event of its call (its body names the call) is not processed, then holds
-//! the call's row in `call_facts` (`busy_event`, `busy_until`) from `plan` to `executed`, so a
-//! ringing leg, the talk and the call's end never race for the one call card. After the actions ran, `executed` records what the
-//! next decision must know: a card exists, who talked, the call is finished, this call created its
-//! client.
+//! waits while an earlier event of its call (the inbox row names the call) is not processed, then
+//! holds the call's row in `call_facts` (`busy_event`, `busy_until`) from `plan` to `executed`, so a
+//! ringing leg, the talk and the call's end never race for the one call card. Taking the call reads
+//! its facts in the same statement. When the event gives the call back, `executed` stores what its
+//! notification brought and what the next decision must know: a card exists, who talked, the call
+//! is finished, this call created its client.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -67,7 +68,15 @@ impl Planner for TelephonyPlanner {
             match planned {
                 Ok(plan) => Ok(plan),
                 Err(e) => {
-                    release(input.pool, input.account_id, call, input.event_id).await;
+                    let brought = Brought::from(&facts);
+                    release(
+                        input.pool,
+                        input.account_id,
+                        call,
+                        input.event_id,
+                        Some(&brought),
+                    )
+                    .await;
                     Err(e)
                 }
             }
@@ -92,7 +101,14 @@ impl Planner for TelephonyPlanner {
                     }
                 }
             }
-            release(input.pool, input.account_id, after.call, input.event_id).await;
+            release(
+                input.pool,
+                input.account_id,
+                after.call,
+                input.event_id,
+                Some(&after.brought),
+            )
+            .await;
         })
     }
 }
@@ -109,6 +125,8 @@ struct After {
     finished: bool,
     /// The phone whose client this call's `EnsureClient` looked for.
     client_key: Option<String>,
+    /// What the notification brought, stored when the call is given back.
+    brought: Brought,
 }
 
 /// Facts of one call, as stored.
@@ -124,85 +142,25 @@ struct Facts {
     card_shown: bool,
     finished: bool,
     created_client: bool,
-    /// The stored row's version; `None` while the call has no row.
-    version: Option<i64>,
 }
 
 type FactsRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
     i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
+    i64,
+    i64,
 );
 
-/// How many earlier events of the call are still to be processed, and the call's stored facts —
-/// one statement, since it runs on the way to every pop-up card. Events of a call are decided in
-/// the order they arrived (a talk after its ringing); one that failed and waits for its retry (a
-/// recording before its call exists) holds nobody up.
-async fn earlier_and_facts(
-    pool: &AnyPool,
-    account: &str,
-    event_id: &str,
-    call: i64,
-) -> Result<(i64, Facts), sqlx::Error> {
-    let row: FactsRow = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM inbox_events e JOIN inbox_events me ON me.id = $2 \
-                 WHERE e.account_id = $1 AND e.call_session_id = $3 \
-                 AND e.status IN ('queued', 'processing') AND e.id <> me.id \
-                 AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id))), \
-           f.virtual_number, f.contact_phone, f.direction, f.external_id, f.params, f.first_talked, \
-           f.last_talked, f.card_shown, f.finished, f.created_client, f.version \
-         FROM (SELECT 1 AS one) o \
-         LEFT JOIN call_facts f ON f.account_id = $1 AND f.call_session_id = $3",
-    )
-    .bind(account)
-    .bind(event_id)
-    .bind(call)
-    .fetch_one(pool)
-    .await?;
-    let (
-        earlier,
-        virtual_number,
-        contact_phone,
-        direction,
-        external_id,
-        params,
-        first_talked,
-        last_talked,
-        card,
-        fin,
-        created,
-        version,
-    ) = row;
-    let facts = Facts {
-        virtual_number,
-        contact_phone,
-        direction,
-        external_id,
-        params: params
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or_default(),
-        first_talked,
-        last_talked,
-        card_shown: card.unwrap_or(0) != 0,
-        finished: fin.unwrap_or(0) != 0,
-        created_client: created.unwrap_or(0) != 0,
-        version,
-    };
-    Ok((earlier, facts))
-}
-
-/// Waits until every earlier event of the call is processed, then — in one statement — takes the
-/// call for this event and stores the facts its notification brings. `Ok(None)`: the notification
-/// lacks the employee its event needs; nothing is taken.
+/// Waits until every earlier event of the call is processed and no other event holds it, then
+/// takes the call for this event and reads its facts — one statement on the way to every pop-up
+/// card; the facts the notification brings are stored when the call is given back. `Ok(None)`:
+/// the notification lacks the employee its event needs; the call is given back at once.
 async fn hold(
     input: &PlanInput<'_>,
     call: i64,
@@ -212,22 +170,16 @@ async fn hold(
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
     let mut waited = false;
     loop {
-        let (earlier, mut facts) = earlier_and_facts(pool, account, event_id, call)
-            .await
-            .map_err(db)?;
-        if earlier == 0 {
+        if let Some(mut facts) = take(pool, account, call, event_id).await.map_err(db)? {
             let Some(event) = call_event(input.notification, call, &mut facts) else {
+                release(pool, account, call, event_id, None).await;
                 return Ok(None);
             };
-            if take(pool, account, call, event_id, &facts)
-                .await
-                .map_err(db)?
-            {
-                return Ok(Some((event, facts, waited)));
-            }
+            return Ok(Some((event, facts, waited)));
         }
         waited = true;
         if std::time::Instant::now() > deadline {
+            let earlier = earlier(pool, account, event_id, call).await.map_err(db)?;
             return Err(if earlier > 0 {
                 format!("an earlier event of call {call} is not processed yet; later")
             } else {
@@ -238,53 +190,139 @@ async fn hold(
     }
 }
 
-/// Stores `facts` and takes the call for `event_id`, unless another event holds it or the facts
-/// changed since they were read (then nothing is written and the caller reads again).
+/// Events of a call are decided in the order they arrived (a talk after its ringing): those of
+/// the call before `event_id` still queued or running. One that failed and waits for its retry (a
+/// recording before its call exists) holds nobody up.
+macro_rules! earlier {
+    () => {
+        "SELECT 1 FROM inbox_events e JOIN inbox_events me ON me.id = $3 \
+         WHERE e.account_id = $1 AND e.call_session_id = $2 \
+         AND e.status IN ('queued', 'processing') AND e.id <> me.id \
+         AND (e.received_at < me.received_at OR (e.received_at = me.received_at AND e.id < me.id))"
+    };
+}
+
+async fn earlier(
+    pool: &AnyPool,
+    account: &str,
+    event_id: &str,
+    call: i64,
+) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(concat!("SELECT COUNT(*) FROM (", earlier!(), ") e"))
+        .bind(account)
+        .bind(call)
+        .bind(event_id)
+        .fetch_one(pool)
+        .await?;
+    Ok(n)
+}
+
+/// Takes the call for `event_id` — unless an earlier event of the call is still to be processed,
+/// or another event holds it and its hold has not lapsed — and returns the call's stored facts.
 async fn take(
     pool: &AnyPool,
     account: &str,
     call: i64,
     event_id: &str,
-    f: &Facts,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Facts>, sqlx::Error> {
     let now = now_ms();
-    let taken = sqlx::query(
-        "INSERT INTO call_facts (account_id, call_session_id, virtual_number, contact_phone, direction, \
-           external_id, params, busy_event, busy_until, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) \
-         ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
-           virtual_number = excluded.virtual_number, contact_phone = excluded.contact_phone, \
-           direction = excluded.direction, external_id = excluded.external_id, params = excluded.params, \
+    let row: Option<FactsRow> = sqlx::query_as(concat!(
+        "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, version) \
+         SELECT $1, $2, $3, $4, $5, 1 WHERE NOT EXISTS (",
+        earlier!(),
+        ") ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
            busy_event = excluded.busy_event, busy_until = excluded.busy_until, \
            updated_at = excluded.updated_at, version = call_facts.version + 1 \
-         WHERE call_facts.version = $11 \
-           AND (call_facts.busy_event IS NULL OR call_facts.busy_event = $8 OR call_facts.busy_until < $10)",
-    )
+         WHERE call_facts.busy_event IS NULL OR call_facts.busy_event = excluded.busy_event \
+           OR call_facts.busy_until < excluded.updated_at \
+         RETURNING virtual_number, contact_phone, direction, external_id, params, first_talked, \
+           last_talked, card_shown, finished, created_client"
+    ))
     .bind(account)
     .bind(call)
-    .bind(&f.virtual_number)
-    .bind(&f.contact_phone)
-    .bind(&f.direction)
-    .bind(&f.external_id)
-    .bind(serde_json::to_string(&f.params).unwrap_or_default())
     .bind(event_id)
     .bind(now + HOLD.as_millis() as i64)
     .bind(now)
-    .bind(f.version.unwrap_or(-1))
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(taken > 0)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| {
+        let (
+            virtual_number,
+            contact_phone,
+            direction,
+            external_id,
+            params,
+            first_talked,
+            last_talked,
+            card,
+            fin,
+            created,
+        ) = row;
+        Facts {
+            virtual_number,
+            contact_phone,
+            direction,
+            external_id,
+            params: params
+                .and_then(|p| serde_json::from_str(&p).ok())
+                .unwrap_or_default(),
+            first_talked,
+            last_talked,
+            card_shown: card != 0,
+            finished: fin != 0,
+            created_client: created != 0,
+        }
+    }))
 }
 
-async fn release(pool: &AnyPool, account: &str, call: i64, event_id: &str) {
+/// The facts a notification brought, stored when its event gives the call back.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Brought {
+    virtual_number: Option<String>,
+    contact_phone: Option<String>,
+    direction: Option<String>,
+    external_id: Option<String>,
+    params: Option<String>,
+}
+
+impl From<&Facts> for Brought {
+    fn from(f: &Facts) -> Brought {
+        Brought {
+            virtual_number: f.virtual_number.clone(),
+            contact_phone: f.contact_phone.clone(),
+            direction: f.direction.clone(),
+            external_id: f.external_id.clone(),
+            params: serde_json::to_string(&f.params).ok(),
+        }
+    }
+}
+
+/// Gives the call back (after a failure: a later event may go on), keeping what the
+/// notification brought.
+async fn release(
+    pool: &AnyPool,
+    account: &str,
+    call: i64,
+    event_id: &str,
+    facts: Option<&Brought>,
+) {
+    let none = Brought::default();
+    let f = facts.unwrap_or(&none);
     let r = sqlx::query(
-        "UPDATE call_facts SET busy_event = NULL, busy_until = NULL \
+        "UPDATE call_facts SET busy_event = NULL, busy_until = NULL, \
+           virtual_number = COALESCE($4, virtual_number), contact_phone = COALESCE($5, contact_phone), \
+           direction = COALESCE($6, direction), external_id = COALESCE($7, external_id), \
+           params = COALESCE($8, params), version = version + 1 \
          WHERE account_id = $1 AND call_session_id = $2 AND busy_event = $3",
     )
     .bind(account)
     .bind(call)
     .bind(event_id)
+    .bind(&f.virtual_number)
+    .bind(&f.contact_phone)
+    .bind(&f.direction)
+    .bind(&f.external_id)
+    .bind(&f.params)
     .execute(pool)
     .await;
     if let Err(e) = r {
@@ -323,6 +361,7 @@ async fn plan_call(
             Action::EnsureClient { .. } => Some(a.idempotency_key()),
             _ => None,
         }),
+        brought: Brought::from(facts),
     };
     Ok(Plan {
         actions: d.actions,
@@ -534,6 +573,9 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
            last_talked = COALESCE($6, last_talked), \
            busy_until = CASE WHEN busy_event = $8 THEN NULL ELSE busy_until END, \
            busy_event = CASE WHEN busy_event = $8 THEN NULL ELSE busy_event END, \
+           virtual_number = COALESCE($9, virtual_number), contact_phone = COALESCE($10, contact_phone), \
+           direction = COALESCE($11, direction), external_id = COALESCE($12, external_id), \
+           params = COALESCE($13, params), \
            updated_at = $7, version = version + 1 \
          WHERE account_id = $1 AND call_session_id = $2",
     )
@@ -545,6 +587,11 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
     .bind(after.talked)
     .bind(now_ms())
     .bind(input.event_id)
+    .bind(&after.brought.virtual_number)
+    .bind(&after.brought.contact_phone)
+    .bind(&after.brought.direction)
+    .bind(&after.brought.external_id)
+    .bind(&after.brought.params)
     .execute(pool)
     .await?;
     Ok(())

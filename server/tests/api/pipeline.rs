@@ -771,3 +771,50 @@ async fn an_action_claimed_by_a_vanished_worker_is_retried_when_the_claim_lapses
         app.server.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn an_event_handed_to_its_own_worker_is_committed_already_claimed_and_runs_once() {
+    for backend in BACKENDS {
+        // One event at a time, and every Megaplan answer takes a while: when we look, one event
+        // runs and the others wait for the worker.
+        let config = uis_megaplan::pipeline::PipelineConfig {
+            concurrency: 1,
+            ..test_config()
+        };
+        let Some(app) = spawn_pipeline_with(backend, config).await else {
+            continue;
+        };
+        app.emu
+            .state()
+            .faults()
+            .set_slow(1.0, Duration::from_millis(300));
+        let calls = calls(9700, 2);
+        send_calls(&app.server.url(), &app.http, &calls).await;
+        let pool = &app.server.state.db.pool;
+        // The inbox commit itself claimed them for this server's worker: no other worker may
+        // take them from the queue before that claim lapses, and the worker claims nothing more.
+        let unclaimed = count(
+            pool,
+            &format!(
+                "SELECT COUNT(*) FROM inbox_events WHERE NOT (status = 'done' OR \
+                 (status = 'processing' AND attempts = 1 AND locked_until > {}))",
+                uis_megaplan::pipeline::now_ms()
+            ),
+        )
+        .await;
+        assert_eq!(
+            unclaimed, 0,
+            "{backend:?}: accepted events not claimed by the commit"
+        );
+        app.emu.state().faults().clear();
+        wait_done(pool, 4, Duration::from_secs(30)).await;
+        assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
+        let again = count(
+            pool,
+            "SELECT COUNT(*) FROM inbox_events WHERE attempts <> 1",
+        )
+        .await;
+        assert_eq!(again, 0, "{backend:?}: an event was claimed a second time");
+        app.server.shutdown().await.unwrap();
+    }
+}
