@@ -13,6 +13,7 @@ use megaplan::{
 use serde_json::Value;
 
 use super::executor::{ActionError, Claim, Done, Executor, find_by_marker};
+use super::interim_rules::CardClaim;
 
 fn call_type(t: CallType) -> megaplan::CallType {
     match t {
@@ -231,7 +232,8 @@ impl Executor<'_> {
         })
     }
 
-    /// `POST /callInfo` once per call: a repeat finds the card by its provider id.
+    /// `POST /callInfo` once per call: a repeat finds the card by its provider id. The card is
+    /// posted while its client is looked up, and linked to it after — it pops up the sooner.
     async fn show_card(
         &mut self,
         key: &str,
@@ -239,10 +241,13 @@ impl Executor<'_> {
         f: CallInfoFields,
         client: Option<&ClientRef>,
     ) -> Result<Done, ActionError> {
-        let (owner, claim) = self.claim_with_client(key, client).await?;
+        let claim = match self.card {
+            CardClaim::Fresh => Claim::First,
+            CardClaim::Claim | CardClaim::LookUp => self.start(key).await?,
+        };
         let maybe_created = match claim {
             Claim::Done(d) => return Ok(d),
-            Claim::First => false,
+            Claim::First => self.card == CardClaim::LookUp,
             Claim::MaybeCreated => true,
         };
         let out = async {
@@ -255,9 +260,13 @@ impl Executor<'_> {
             } else {
                 None
             };
-            let (card, how) = match existing {
-                Some(c) => (c, "found in Megaplan"),
-                None => (self.mp.create_call_info(&f).await?, "created"),
+            let (card, owner, how) = match existing {
+                Some(c) => (c, self.client(client).await?, "found in Megaplan"),
+                None => {
+                    let (card, owner) =
+                        tokio::join!(self.mp.create_call_info(&f), self.client(client));
+                    (card?, owner?, "created")
+                }
             };
             if let Some(o) = &owner {
                 self.mp.set_call_contractor(&card.id, o).await?;

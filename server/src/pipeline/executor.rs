@@ -85,6 +85,8 @@ pub struct Executor<'a> {
     pub lease: Duration,
     /// Clients found or created by earlier actions of this event, by E.164 phone.
     pub(super) clients: HashMap<String, Link>,
+    /// How a call card's record is claimed (the plan tells).
+    pub card: super::interim_rules::CardClaim,
 }
 
 /// What claiming an action's record found.
@@ -122,6 +124,7 @@ impl<'a> Executor<'a> {
             holder,
             lease,
             clients: HashMap::new(),
+            card: Default::default(),
         }
     }
 

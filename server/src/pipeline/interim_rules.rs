@@ -23,6 +23,25 @@ pub struct Plan {
     /// The planner's own note to itself, given back to [`Planner::executed`]; not traced.
     #[serde(skip)]
     pub after: Option<serde_json::Value>,
+    /// How a `ShowCallCard` of this plan claims its record.
+    #[serde(skip)]
+    pub card: CardClaim,
+}
+
+/// How the executor guards the one `POST /callInfo` of a call against a second one. The telephony
+/// planner holds the call while its event runs, so no two events post at once; what is left is an
+/// attempt that posted and never recorded it (a crash, a failed write).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CardClaim {
+    /// Claim the record first (`started`), then post: a missing record means none was posted.
+    #[default]
+    Claim,
+    /// The call's first event in its first hold: nothing can have posted a card, so it is posted
+    /// at once and recorded after (the claim's round trip is on the way to the pop-up card).
+    Fresh,
+    /// A hold that did not end cleanly came before: a missing record may hide a posted card, so
+    /// it is looked up by its provider id before one is created.
+    LookUp,
 }
 
 impl Plan {
@@ -152,5 +171,7 @@ fn interim_plan(n: &Notification) -> Plan {
         skipped: None,
         notes: vec!["interim rules (domain::rules::decide is not wired yet)".into()],
         after: None,
+        // No hold of the call: every card claims its record.
+        card: CardClaim::Claim,
     }
 }

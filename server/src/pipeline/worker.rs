@@ -399,6 +399,7 @@ impl Worker {
             &holder,
             self.config.lease,
         );
+        exec.card = plan.card;
         for action in &plan.actions {
             let started = Instant::now();
             let result = exec.run(action).await;

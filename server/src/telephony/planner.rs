@@ -24,7 +24,7 @@ use serde_json::Value;
 use sqlx::AnyPool;
 use uis::notification::{EventKind, Notification};
 
-use crate::pipeline::interim_rules::{Executed, Plan, PlanInput, Planner};
+use crate::pipeline::interim_rules::{CardClaim, Executed, Plan, PlanInput, Planner};
 use crate::pipeline::now_ms;
 
 /// How long an event may hold its call without finishing (a crashed worker's hold ends then).
@@ -75,6 +75,7 @@ impl Planner for TelephonyPlanner {
                         call,
                         input.event_id,
                         Some(&brought),
+                        false,
                     )
                     .await;
                     Err(e)
@@ -107,6 +108,7 @@ impl Planner for TelephonyPlanner {
                 after.call,
                 input.event_id,
                 Some(&after.brought),
+                true,
             )
             .await;
         })
@@ -127,6 +129,8 @@ struct After {
     client_key: Option<String>,
     /// What the notification brought, stored when the call is given back.
     brought: Brought,
+    /// This hold created the call's row (a card it posts is its first).
+    fresh: bool,
 }
 
 /// Facts of one call, as stored.
@@ -142,6 +146,9 @@ struct Facts {
     card_shown: bool,
     finished: bool,
     created_client: bool,
+    /// `call_facts.card_unsure` as this hold found it: 2 this hold created the row, 1 a card may
+    /// be in Megaplan unrecorded.
+    card_unsure: i64,
 }
 
 type FactsRow = (
@@ -152,6 +159,7 @@ type FactsRow = (
     Option<String>,
     Option<i64>,
     Option<i64>,
+    i64,
     i64,
     i64,
     i64,
@@ -172,7 +180,7 @@ async fn hold(
     loop {
         if let Some(mut facts) = take(pool, account, call, event_id).await.map_err(db)? {
             let Some(event) = call_event(input.notification, call, &mut facts) else {
-                release(pool, account, call, event_id, None).await;
+                release(pool, account, call, event_id, None, false).await;
                 return Ok(None);
             };
             return Ok(Some((event, facts, waited)));
@@ -227,16 +235,18 @@ async fn take(
 ) -> Result<Option<Facts>, sqlx::Error> {
     let now = now_ms();
     let row: Option<FactsRow> = sqlx::query_as(concat!(
-        "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, version) \
-         SELECT $1, $2, $3, $4, $5, 1 WHERE NOT EXISTS (",
+        "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, version, \
+           card_unsure) \
+         SELECT $1, $2, $3, $4, $5, 1, 2 WHERE NOT EXISTS (",
         earlier!(),
         ") ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
            busy_event = excluded.busy_event, busy_until = excluded.busy_until, \
-           updated_at = excluded.updated_at, version = call_facts.version + 1 \
+           updated_at = excluded.updated_at, version = call_facts.version + 1, \
+           card_unsure = CASE WHEN call_facts.card_unsure = 2 THEN 1 ELSE call_facts.card_unsure END \
          WHERE call_facts.busy_event IS NULL OR call_facts.busy_event = excluded.busy_event \
            OR call_facts.busy_until < excluded.updated_at \
          RETURNING virtual_number, contact_phone, direction, external_id, params, first_talked, \
-           last_talked, card_shown, finished, created_client"
+           last_talked, card_shown, finished, created_client, card_unsure"
     ))
     .bind(account)
     .bind(call)
@@ -257,6 +267,7 @@ async fn take(
             card,
             fin,
             created,
+            card_unsure,
         ) = row;
         Facts {
             virtual_number,
@@ -271,6 +282,7 @@ async fn take(
             card_shown: card != 0,
             finished: fin != 0,
             created_client: created != 0,
+            card_unsure,
         }
     }))
 }
@@ -298,13 +310,14 @@ impl From<&Facts> for Brought {
 }
 
 /// Gives the call back (after a failure: a later event may go on), keeping what the
-/// notification brought.
+/// notification brought. `ran`: actions ran, so a card may have been posted unrecorded.
 async fn release(
     pool: &AnyPool,
     account: &str,
     call: i64,
     event_id: &str,
     facts: Option<&Brought>,
+    ran: bool,
 ) {
     let none = Brought::default();
     let f = facts.unwrap_or(&none);
@@ -312,7 +325,8 @@ async fn release(
         "UPDATE call_facts SET busy_event = NULL, busy_until = NULL, \
            virtual_number = COALESCE($4, virtual_number), contact_phone = COALESCE($5, contact_phone), \
            direction = COALESCE($6, direction), external_id = COALESCE($7, external_id), \
-           params = COALESCE($8, params), version = version + 1 \
+           params = COALESCE($8, params), version = version + 1, \
+           card_unsure = CASE WHEN card_unsure = 2 AND $9 = 0 THEN 0 ELSE card_unsure END \
          WHERE account_id = $1 AND call_session_id = $2 AND busy_event = $3",
     )
     .bind(account)
@@ -323,6 +337,7 @@ async fn release(
     .bind(&f.direction)
     .bind(&f.external_id)
     .bind(&f.params)
+    .bind(i64::from(ran))
     .execute(pool)
     .await;
     if let Err(e) = r {
@@ -362,12 +377,18 @@ async fn plan_call(
             _ => None,
         }),
         brought: Brought::from(facts),
+        fresh: facts.card_unsure == 2,
     };
     Ok(Plan {
         actions: d.actions,
         skipped: d.skipped.map(|s| s.to_string()),
         notes: d.notes,
         after: serde_json::to_value(&after).ok(),
+        card: match facts.card_unsure {
+            2 => CardClaim::Fresh,
+            1 => CardClaim::LookUp,
+            _ => CardClaim::Claim,
+        },
     })
 }
 
@@ -576,6 +597,7 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
            virtual_number = COALESCE($9, virtual_number), contact_phone = COALESCE($10, contact_phone), \
            direction = COALESCE($11, direction), external_id = COALESCE($12, external_id), \
            params = COALESCE($13, params), \
+           card_unsure = CASE WHEN $14 = 1 OR $3 = 1 THEN 0 ELSE card_unsure END, \
            updated_at = $7, version = version + 1 \
          WHERE account_id = $1 AND call_session_id = $2",
     )
@@ -592,6 +614,7 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
     .bind(&after.brought.direction)
     .bind(&after.brought.external_id)
     .bind(&after.brought.params)
+    .bind(i64::from(after.fresh))
     .execute(pool)
     .await?;
     Ok(())

@@ -698,3 +698,80 @@ async fn an_event_skipped_for_lack_of_an_employee_does_not_hold_its_call() {
         t.stop().await;
     }
 }
+
+/// The call's facts row as the planner left it: whether a card may be in Megaplan unrecorded.
+async fn card_unsure(t: &TelephonyApp, call: i64) -> i64 {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT card_unsure FROM call_facts WHERE call_session_id = $1")
+            .bind(call)
+            .fetch_one(t.pool())
+            .await
+            .unwrap();
+    n
+}
+
+#[tokio::test]
+async fn a_card_posted_by_an_attempt_that_died_before_recording_it_is_found_not_posted_again() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        // A call's first ringing posts its card at once — no record is claimed before: the
+        // pop-up goes out first, the record follows. It is settled once the event ends.
+        post_notification(
+            &t,
+            "ringing",
+            6160,
+            json!({"employee_id": 7001, "leg_id": 1}),
+        )
+        .await;
+        settle(&t).await;
+        assert_eq!(calls_of(&t, 6160).len(), 1, "{backend:?}");
+        assert_eq!(card_unsure(&t, 6160).await, 0, "{backend:?}: settled");
+
+        // Call 6161's first ringing posted its card and its worker died before recording it:
+        // the card is in Megaplan, the call's first hold lapsed, no record says so.
+        let mp = megaplan::Client::new(
+            t.megaplan.base_url(),
+            megaplan::Credentials {
+                login: t.megaplan.seed().login.clone(),
+                password: t.megaplan.seed().password.clone(),
+            },
+        );
+        mp.create_call_info(&megaplan::CallInfoFields {
+            provider_id: Some("6161".into()),
+            kind: Some(megaplan::CallType::In),
+            state: Some(megaplan::CallState::Calling),
+            ..megaplan::CallInfoFields::default()
+        })
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, \
+             version, card_unsure) VALUES ($1, 6161, 'died', 1, 0, 1, 2)",
+        )
+        .bind(&t.account_id)
+        .execute(t.pool())
+        .await
+        .unwrap();
+        // Its retry (or the next ringing leg) finds that card instead of posting a second one.
+        post_notification(
+            &t,
+            "ringing",
+            6161,
+            json!({"employee_id": 7001, "leg_id": 2}),
+        )
+        .await;
+        settle(&t).await;
+        assert_eq!(calls_of(&t, 6161).len(), 1, "{backend:?}: one card");
+        let (how,): (String,) = sqlx::query_as(
+            "SELECT status FROM event_trace WHERE action_key = 'callinfo:6161:calling'",
+        )
+        .fetch_one(t.pool())
+        .await
+        .unwrap();
+        assert_eq!(how, "found in Megaplan", "{backend:?}");
+        assert_eq!(card_unsure(&t, 6161).await, 0, "{backend:?}: settled again");
+        t.stop().await;
+    }
+}
