@@ -22,13 +22,19 @@ pub async fn settings(pool: &AnyPool, account_id: &str) -> anyhow::Result<Teleph
     .fetch_optional(pool)
     .await?;
     Ok(match row {
-        Some((active, json)) => {
-            let mut s: TelephonySettings = serde_json::from_str(&json).unwrap_or_default();
-            s.active = active != 0;
-            s
-        }
+        Some((active, json)) => settings_of(Some(active), Some(&json)),
         None => TelephonySettings::default(),
     })
+}
+
+/// The telephony settings of a stored `account_settings` row (none stored: the defaults, off).
+pub fn settings_of(active: Option<i64>, json: Option<&str>) -> TelephonySettings {
+    let Some(json) = json else {
+        return TelephonySettings::default();
+    };
+    let mut s: TelephonySettings = serde_json::from_str(json).unwrap_or_default();
+    s.active = active.unwrap_or(0) != 0;
+    s
 }
 
 /// The notifications of such a call, in the order UIS sends them.

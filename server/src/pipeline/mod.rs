@@ -121,7 +121,7 @@ impl Default for PipelineParts {
         PipelineParts {
             config: PipelineConfig::default(),
             connections: None,
-            planner: Arc::new(crate::telephony::planner::TelephonyPlanner),
+            planner: Arc::new(crate::telephony::planner::TelephonyPlanner::default()),
         }
     }
 }

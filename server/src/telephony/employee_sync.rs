@@ -160,15 +160,9 @@ pub async fn start(
                 ("failed", Some(e))
             }
         };
-        let _ = sqlx::query(
-            "UPDATE employee_sync_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
-        )
-        .bind(status)
-        .bind(error)
-        .bind(now_ms())
-        .bind(&run)
-        .execute(&access.pool)
-        .await;
+        if let Err(e) = finish(&access.pool, &account, &run, status, error).await {
+            tracing::warn!(account, run, error = %e, "employee sync's end not recorded");
+        }
         release(&access.pool, &account, &run).await;
         running.0.lock().expect("running").remove(&account);
     });
@@ -176,6 +170,29 @@ pub async fn start(
 }
 
 /// The employees to create: those selected on the settings page.
+/// Ends a run. A finished run's matches join the staff directory (`known_staff`): the account's
+/// `staff_version` moves on with it, so every server reads the directory again.
+async fn finish(
+    pool: &AnyPool,
+    account_id: &str,
+    run: &str,
+    status: &str,
+    error: Option<String>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE employee_sync_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(now_ms())
+    .bind(run)
+    .execute(&mut *tx)
+    .await?;
+    super::staff::bump_version(&mut tx, account_id).await?;
+    tx.commit().await
+}
+
 async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), String> {
     let account = access.load(account_id).await.map_err(|e| e.to_string())?;
     let selected = account.settings.sync.employees.clone();

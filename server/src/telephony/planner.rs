@@ -10,14 +10,15 @@
 //! notification brought and what the next decision must know: a card exists, who talked, the call
 //! is finished, this call created its client.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
 use domain::call::{CallEvent, CallEventKind, Direction, Finished};
 use domain::ids::{CallSessionId, MegaplanId, UisEmployeeId};
 use domain::phone::{DEFAULT_REGION, Phone};
-use domain::rules::{Action, Known, KnownClient, Talked, decide};
+use domain::rules::{Action, Known, KnownClient, Staff, Talked, decide};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -33,7 +34,31 @@ const HOLD: Duration = Duration::from_secs(60);
 const WAIT_FOR_CALL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
-pub struct TelephonyPlanner;
+pub struct TelephonyPlanner {
+    /// Each account's staff directory with the `accounts.staff_version` it was read at.
+    staff: Mutex<HashMap<String, (i64, Staff)>>,
+}
+
+impl TelephonyPlanner {
+    /// The account's staff directory as of `version` (read from the database when the one kept
+    /// is older).
+    async fn staff(&self, pool: &AnyPool, account: &str, version: i64) -> Result<Staff, String> {
+        if let Some((v, staff)) = self.staff.lock().expect("staff").get(account)
+            && *v == version
+        {
+            return Ok(staff.clone());
+        }
+        // Read after `version` was: at worst newer than it, never older.
+        let staff = super::staff::known_staff(pool, account)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        self.staff
+            .lock()
+            .expect("staff")
+            .insert(account.to_owned(), (version, staff.clone()));
+        Ok(staff)
+    }
+}
 
 impl Planner for TelephonyPlanner {
     fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>> {
@@ -43,26 +68,33 @@ impl Planner for TelephonyPlanner {
                     "Не звонок: чаты и заявки обрабатываются вместе со сделками",
                 ));
             };
-            // The account's side (settings, staff, the phone's client) is read while the call
-            // is taken: each read is a round trip on the way to the pop-up card.
             let phone = phone(input.notification.contact_phone_number.as_deref());
-            let (held, view) = tokio::join!(
-                hold(&input, call),
-                account_view(input.pool, input.account_id, phone)
-            );
-            let Some((event, facts, waited)) = held? else {
+            let Some(Taken {
+                event,
+                facts,
+                account,
+            }) = hold(&input, call, phone.as_ref()).await?
+            else {
                 return Ok(Plan::skip(format!(
                     "«{}»: в уведомлении нет сотрудника, без которого событие не обработать",
                     input.notification.kind.cabinet_label()
                 )));
             };
-            // An earlier event of the call ran meanwhile: what it did (a client) is read again.
-            let view = match (view, waited) {
-                (Ok(v), false) => Ok(v),
-                _ => account_view(input.pool, input.account_id, event.contact_phone.clone()).await,
-            };
-            let planned = match view {
-                Ok(view) => plan_call(&input, call, event, &facts, view).await,
+            let planned = match self
+                .staff(input.pool, input.account_id, account.staff_version)
+                .await
+            {
+                Ok(staff) => {
+                    let view = AccountView {
+                        settings: crate::observe::preview::settings_of(
+                            account.active,
+                            account.settings.as_deref(),
+                        ),
+                        staff,
+                        client: phone.map(|p| (p.as_e164().to_owned(), account.client)),
+                    };
+                    plan_call(&input, call, event, &facts, view).await
+                }
                 Err(e) => Err(e),
             };
             match planned {
@@ -163,29 +195,59 @@ type FactsRow = (
     i64,
     i64,
     i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
 );
 
+/// What taking the call read.
+struct Taken {
+    event: CallEvent,
+    facts: Facts,
+    account: AccountRow,
+}
+
+/// The account's side of a decision, read with the call: its telephony settings as stored, the
+/// version of its staff directory, the Megaplan client an earlier event found or created for the
+/// notification's phone.
+#[derive(Debug, Default)]
+struct AccountRow {
+    active: Option<i64>,
+    settings: Option<String>,
+    staff_version: i64,
+    client: Option<String>,
+}
+
 /// Waits until every earlier event of the call is processed and no other event holds it, then
-/// takes the call for this event and reads its facts — one statement on the way to every pop-up
-/// card; the facts the notification brings are stored when the call is given back. `Ok(None)`:
-/// the notification lacks the employee its event needs; the call is given back at once.
+/// takes the call for this event and reads its facts and the account's side — one statement on
+/// the way to every pop-up card; the facts the notification brings are stored when the call is
+/// given back. `Ok(None)`: the notification lacks the employee its event needs; the call is given
+/// back at once.
 async fn hold(
     input: &PlanInput<'_>,
     call: i64,
-) -> Result<Option<(CallEvent, Facts, bool)>, String> {
+    phone: Option<&Phone>,
+) -> Result<Option<Taken>, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
     let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
+    let client_key = phone.map(|p| format!("client:{}", p.as_e164()));
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
-    let mut waited = false;
     loop {
-        if let Some(mut facts) = take(pool, account, call, event_id).await.map_err(db)? {
+        if let Some((mut facts, side)) = take(pool, account, call, event_id, client_key.as_deref())
+            .await
+            .map_err(db)?
+        {
             let Some(event) = call_event(input.notification, call, &mut facts) else {
                 release(pool, account, call, event_id, None, false).await;
                 return Ok(None);
             };
-            return Ok(Some((event, facts, waited)));
+            return Ok(Some(Taken {
+                event,
+                facts,
+                account: side,
+            }));
         }
-        waited = true;
         if std::time::Instant::now() > deadline {
             let earlier = earlier(pool, account, event_id, call).await.map_err(db)?;
             return Err(if earlier > 0 {
@@ -226,13 +288,15 @@ async fn earlier(
 }
 
 /// Takes the call for `event_id` — unless an earlier event of the call is still to be processed,
-/// or another event holds it and its hold has not lapsed — and returns the call's stored facts.
+/// or another event holds it and its hold has not lapsed — and returns the call's stored facts
+/// and the account's side (`client_key`: the action key of the phone's client).
 async fn take(
     pool: &AnyPool,
     account: &str,
     call: i64,
     event_id: &str,
-) -> Result<Option<Facts>, sqlx::Error> {
+    client_key: Option<&str>,
+) -> Result<Option<(Facts, AccountRow)>, sqlx::Error> {
     let now = now_ms();
     let row: Option<FactsRow> = sqlx::query_as(concat!(
         "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, version, \
@@ -246,13 +310,19 @@ async fn take(
          WHERE call_facts.busy_event IS NULL OR call_facts.busy_event = excluded.busy_event \
            OR call_facts.busy_until < excluded.updated_at \
          RETURNING virtual_number, contact_phone, direction, external_id, params, first_talked, \
-           last_talked, card_shown, finished, created_client, card_unsure"
+           last_talked, card_shown, finished, created_client, card_unsure, \
+           (SELECT active FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
+           (SELECT settings FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
+           (SELECT staff_version FROM accounts WHERE id = $1), \
+           (SELECT megaplan_id FROM action_records \
+             WHERE account_id = $1 AND action_key = $6 AND state = 'done')"
     ))
     .bind(account)
     .bind(call)
     .bind(event_id)
     .bind(now + HOLD.as_millis() as i64)
     .bind(now)
+    .bind(client_key)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|row| {
@@ -268,8 +338,12 @@ async fn take(
             fin,
             created,
             card_unsure,
+            active,
+            settings,
+            staff_version,
+            client,
         ) = row;
-        Facts {
+        let facts = Facts {
             virtual_number,
             contact_phone,
             direction,
@@ -283,7 +357,14 @@ async fn take(
             finished: fin != 0,
             created_client: created != 0,
             card_unsure,
-        }
+        };
+        let side = AccountRow {
+            active,
+            settings,
+            staff_version: staff_version.unwrap_or(0),
+            client,
+        };
+        (facts, side)
     }))
 }
 
@@ -495,30 +576,12 @@ fn secs(v: Option<i64>) -> u32 {
     v.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32
 }
 
-/// The account's side of a decision, read beside the call's own.
+/// The account's side of a decision.
 struct AccountView {
     settings: domain::settings::TelephonySettings,
     staff: domain::rules::Staff,
     /// The client record of this phone: (E.164, Megaplan id when one is done).
     client: Option<(String, Option<String>)>,
-}
-
-async fn account_view(
-    pool: &AnyPool,
-    account: &str,
-    phone: Option<Phone>,
-) -> Result<AccountView, String> {
-    let db = |e: sqlx::Error| format!("database: {e}");
-    let (settings, staff, client) = tokio::join!(
-        crate::observe::preview::settings(pool, account),
-        super::staff::known_staff(pool, account),
-        client_record(pool, account, phone.as_ref()),
-    );
-    Ok(AccountView {
-        settings: settings.map_err(|e| format!("settings: {e}"))?,
-        staff: staff.map_err(db)?,
-        client: client.map_err(db)?,
-    })
 }
 
 /// The Megaplan client an earlier event found or created for `phone`.

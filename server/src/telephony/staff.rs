@@ -208,7 +208,21 @@ async fn store(
         .execute(&mut *tx)
         .await?;
     }
+    bump_version(&mut tx, account_id).await?;
     tx.commit().await
+}
+
+/// Marks the account's staff directory changed (in the transaction that changes it): servers
+/// keeping it in memory read it again.
+pub async fn bump_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET staff_version = staff_version + 1 WHERE id = $1")
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 const COLUMNS: &str = "megaplan_user_id, megaplan_name, email, extension, uis_employee_id, \

@@ -731,21 +731,15 @@ async fn a_card_posted_by_an_attempt_that_died_before_recording_it_is_found_not_
 
         // Call 6161's first ringing posted its card and its worker died before recording it:
         // the card is in Megaplan, the call's first hold lapsed, no record says so.
-        let mp = megaplan::Client::new(
-            t.megaplan.base_url(),
-            megaplan::Credentials {
-                login: t.megaplan.seed().login.clone(),
-                password: t.megaplan.seed().password.clone(),
-            },
-        );
-        mp.create_call_info(&megaplan::CallInfoFields {
-            provider_id: Some("6161".into()),
-            kind: Some(megaplan::CallType::In),
-            state: Some(megaplan::CallState::Calling),
-            ..megaplan::CallInfoFields::default()
-        })
-        .await
-        .unwrap();
+        t.megaplan_client()
+            .create_call_info(&megaplan::CallInfoFields {
+                provider_id: Some("6161".into()),
+                kind: Some(megaplan::CallType::In),
+                state: Some(megaplan::CallState::Calling),
+                ..megaplan::CallInfoFields::default()
+            })
+            .await
+            .unwrap();
         sqlx::query(
             "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, \
              version, card_unsure) VALUES ($1, 6161, 'died', 1, 0, 1, 2)",
@@ -772,6 +766,51 @@ async fn a_card_posted_by_an_attempt_that_died_before_recording_it_is_found_not_
         .unwrap();
         assert_eq!(how, "found in Megaplan", "{backend:?}");
         assert_eq!(card_unsure(&t, 6161).await, 0, "{backend:?}: settled again");
+        t.stop().await;
+    }
+}
+
+/// The Megaplan employee a call's card was addressed to (`toUser` of an inbound card).
+fn card_user(t: &TelephonyApp, call: i64) -> Option<String> {
+    calls_of(t, call)
+        .first()
+        .and_then(|c| c["toUser"]["id"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_staff_directory_synced_again_reaches_the_next_calls_card() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        let ring = json!({"employee_id": 7001, "leg_id": 1});
+        post_notification(&t, "ringing", 6201, ring.clone()).await;
+        settle(&t).await;
+        assert_eq!(
+            card_user(&t, 6201),
+            Some(ALEKSEEVA.to_string()),
+            "{backend:?}"
+        );
+
+        // Extension 201 moves from Алексеева to Борисов in Megaplan's telephony settings, and the
+        // settings are synced again: the directory each server keeps must not stay behind.
+        let mp = t.megaplan_client();
+        for c in mp.call_user_configs().await.unwrap() {
+            let moved = match c.employee.id.as_str() {
+                id if id == ALEKSEEVA.to_string() => "291",
+                id if id == BORISOV.to_string() => "201",
+                _ => continue,
+            };
+            mp.update_call_user_config(&c.id, moved).await.unwrap();
+        }
+        t.sync_telephony_settings().await;
+        post_notification(&t, "ringing", 6202, ring).await;
+        settle(&t).await;
+        assert_eq!(
+            card_user(&t, 6202),
+            Some(BORISOV.to_string()),
+            "{backend:?}"
+        );
         t.stop().await;
     }
 }
