@@ -307,3 +307,33 @@ async fn demo_sign_in(State(st): State<SignInState>, Query(q): Query<TokenQuery>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The demo runs both emulators side by side: a UIS employee is the Megaplan user with the
+    /// same e-mail and extension, so the employee sync matches them and a simulated call's card
+    /// reaches the user whose extension rings.
+    #[test]
+    fn the_demo_staff_is_the_same_people_in_uis_and_megaplan() {
+        let megaplan = megaplan::emulator::Seed::demo();
+        let uis = uis::emulator::Seed::demo();
+        assert!(!uis.employees.is_empty());
+        for e in &uis.employees {
+            let email = e
+                .email
+                .as_deref()
+                .expect("a UIS demo employee has an e-mail");
+            let ext = e
+                .extension
+                .as_ref()
+                .and_then(|x| x.extension_phone_number.as_deref());
+            let same = megaplan.employees.iter().find(|m| m.email == email);
+            assert_eq!(
+                same.and_then(|m| m.extension.as_deref()),
+                ext,
+                "UIS employee {} ({email})",
+                e.id
+            );
+        }
+    }
+}

@@ -65,19 +65,19 @@ async fn get_methods_return_the_seeded_account_with_limits() {
         people,
         vec![
             (
-                "Анна Смирнова".into(),
-                "anna@demo.example".into(),
+                "Анна Админова".into(),
+                "admin@demo.megaplan".into(),
+                "100".into()
+            ),
+            (
+                "Иван Петров".into(),
+                "ivan@demo.megaplan".into(),
                 "101".into()
             ),
             (
-                "Борис Петров".into(),
-                "boris@demo.example".into(),
+                "Мария Сидорова".into(),
+                "maria@demo.megaplan".into(),
                 "102".into()
-            ),
-            (
-                "Виктор Иванов".into(),
-                "viktor@demo.example".into(),
-                "103".into()
             ),
         ]
     );
@@ -119,7 +119,7 @@ async fn get_employees_honours_filter_fields_sort_and_paging() {
     let page = api
         .get_employees(
             &Query::default()
-                .filter(Filter::eq("email", "boris@demo.example"))
+                .filter(Filter::eq("email", "ivan@demo.megaplan"))
                 .fields(&["id", "email"]),
         )
         .await

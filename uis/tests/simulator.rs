@@ -442,7 +442,7 @@ async fn routing_extension_answer_and_post_modes() {
         let emu = common::emulator(Some(&rx));
         emu.set_route_url(Some(rx.route_url()));
         emu.set_route_method(method);
-        rx.set_route(RouteBehaviour::Answer(json!({"phones": ["103"]})));
+        rx.set_route(RouteBehaviour::Answer(json!({"phones": ["102"]})));
         let sim = emu
             .simulate(CallScript::inbound_lost("79991112233", vec![]))
             .await;
@@ -546,7 +546,7 @@ async fn control_endpoint_places_a_scripted_call_and_shows_state() {
         .unwrap();
     assert!(
         seed.contains("uis-demo-api-key")
-            && seed.contains("anna@demo.example")
+            && seed.contains("admin@demo.megaplan")
             && seed.contains("ext 101")
     );
     let chat: Value = http
@@ -620,7 +620,7 @@ async fn emulator_start_needs_a_runtime_and_binds_the_given_address() {
     assert!(
         uis::emulator::Seed::demo()
             .describe()
-            .contains("Виктор Иванов")
+            .contains("Мария Сидорова")
     );
     emu.shutdown().await;
 }
