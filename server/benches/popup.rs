@@ -66,6 +66,7 @@ async fn setup(db: &TestDb, emu: &Emulator) -> uis_megaplan::RunningServer {
             base_url: emu.base_url(),
             login: emu.seed().login.clone(),
             password: emu.seed().password.clone(),
+            broken: None,
         },
     );
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));

@@ -75,6 +75,7 @@ pub(crate) async fn access_token(State(shared): State<Shared>, req: Request) -> 
     match get("grant_type") {
         "password" => {
             if get("username") != shared.seed.login || get("password") != shared.seed.password {
+                shared.store().refused_logins += 1;
                 return oauth_error(
                     StatusCode::from_u16(inferred::BAD_CREDENTIALS_STATUS).expect("status"),
                     "invalid_grant",

@@ -112,6 +112,12 @@ impl EmulatorState {
         self.shared.store().tokens.len()
     }
 
+    /// How many password logins were refused (wrong login or password): a client that keeps
+    /// retrying broken credentials shows here.
+    pub fn refused_logins(&self) -> usize {
+        self.shared.store().refused_logins
+    }
+
     /// Every access token now answers 401, like an expired or revoked one (item 1 knob).
     pub fn expire_all_tokens(&self) {
         let now = std::time::Instant::now();

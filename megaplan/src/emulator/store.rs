@@ -52,6 +52,8 @@ pub(crate) struct Store {
     pub tokens: HashMap<String, TokenRec>,
     pub refresh_tokens: HashMap<String, ()>,
     pub default_route: Vec<u64>,
+    /// Password logins refused for a wrong login or password.
+    pub refused_logins: usize,
 }
 
 impl Store {

@@ -11,6 +11,8 @@ pub struct MegaplanConnection {
     pub base_url: url::Url,
     pub login: String,
     pub password: String,
+    /// The name of a set Megaplan refused earlier (A2): not used until someone fixes it.
+    pub broken: Option<String>,
 }
 
 pub trait MegaplanConnections: Send + Sync + 'static {
@@ -19,6 +21,12 @@ pub trait MegaplanConnections: Send + Sync + 'static {
         &'a self,
         account_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<MegaplanConnection>, String>>;
+
+    /// Megaplan refused the account's selected set: it shows as broken on the settings and
+    /// health pages, and the worker stops logging in with it.
+    fn mark_broken<'a>(&'a self, _account_id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Accounts without any connection: every action fails with «no Megaplan credential».
@@ -79,15 +87,15 @@ impl MegaplanConnections for DbConnections {
         account_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<MegaplanConnection>, String>> {
         Box::pin(async move {
-            let row: Option<(String, String, String, String)> = sqlx::query_as(
-                "SELECT c.id, c.login, c.domain, c.password_enc FROM account_megaplan m \
+            let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
+                "SELECT c.id, c.login, c.domain, c.password_enc, c.status, c.name FROM account_megaplan m \
                  JOIN megaplan_credentials c ON c.id = m.credential_id WHERE m.account_id = $1",
             )
             .bind(account_id)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| format!("database: {e}"))?;
-            let Some((id, login, domain, password_enc)) = row else {
+            let Some((id, login, domain, password_enc, status, name)) = row else {
                 return Ok(None);
             };
             let password = self
@@ -100,7 +108,24 @@ impl MegaplanConnections for DbConnections {
                 base_url,
                 login,
                 password,
+                broken: (status == "broken").then_some(name),
             }))
+        })
+    }
+
+    fn mark_broken<'a>(&'a self, account_id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let r = sqlx::query(
+                "UPDATE megaplan_credentials SET status = 'broken', checked_at = $2 \
+                 WHERE id = (SELECT credential_id FROM account_megaplan WHERE account_id = $1)",
+            )
+            .bind(account_id)
+            .bind(super::now_ms())
+            .execute(&self.pool)
+            .await;
+            if let Err(e) = r {
+                tracing::warn!(error = %e, account_id, "cannot mark the Megaplan credentials broken");
+            }
         })
     }
 }

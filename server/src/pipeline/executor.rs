@@ -27,12 +27,17 @@ pub enum ActionError {
     },
     /// Retrying will not help (422 with a field, 403, no credential): stop and show the reason.
     Permanent(String),
+    /// Megaplan refused the login and password (a refresh and a password login were tried): the
+    /// credential set is marked broken, and nobody logs in with it again until it is fixed.
+    CredentialsBroken(String),
 }
 
 impl ActionError {
     pub fn message(&self) -> &str {
         match self {
-            ActionError::Transient { message, .. } | ActionError::Permanent(message) => message,
+            ActionError::Transient { message, .. }
+            | ActionError::Permanent(message)
+            | ActionError::CredentialsBroken(message) => message,
         }
     }
 }
@@ -48,6 +53,10 @@ impl From<sqlx::Error> for ActionError {
 
 impl From<megaplan::Error> for ActionError {
     fn from(e: megaplan::Error) -> Self {
+        if let megaplan::Error::CredentialsBroken { .. } = e {
+            metrics::api_error("megaplan", "permanent");
+            return ActionError::CredentialsBroken(e.to_string());
+        }
         // A corrupt or cut answer is worth another try, like a 5xx.
         let transient = e.is_transient() || matches!(e, megaplan::Error::Decode { .. });
         metrics::api_error(

@@ -376,18 +376,8 @@ impl Worker {
             return Ok(Outcome::Done);
         }
         let mp = match self.megaplan(&ev.account_id).await {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                return Ok(Outcome::Permanent(
-                    "no Megaplan credential is set for this account".into(),
-                ));
-            }
-            Err(e) => {
-                return Ok(Outcome::Transient {
-                    message: e,
-                    retry_after: None,
-                });
-            }
+            Ok(c) => c,
+            Err(outcome) => return Ok(outcome),
         };
         let holder = format!("{}:{event_id}", self.holder);
         let mut exec = Executor::new(
@@ -431,6 +421,13 @@ impl Worker {
             match result {
                 Ok(_) => {}
                 Err(ActionError::Permanent(m)) => return Ok(Outcome::Permanent(m)),
+                Err(ActionError::CredentialsBroken(m)) => {
+                    self.connections.mark_broken(&ev.account_id).await;
+                    return Ok(Outcome::Permanent(format!(
+                        "{m}; the credential set is marked broken: fix it on the settings page, \
+                         then replay this event"
+                    )));
+                }
                 Err(ActionError::Transient {
                     message,
                     retry_after,
@@ -566,16 +563,35 @@ impl Worker {
     }
 
     /// One client per account, kept so its token is reused; rebuilt when the credential changes.
-    async fn megaplan(&self, account_id: &str) -> Result<Option<megaplan::Client>, String> {
-        let Some(c) = self.connections.connection(account_id).await? else {
-            return Ok(None);
+    /// `Err`: how the attempt ends without one.
+    async fn megaplan(&self, account_id: &str) -> Result<megaplan::Client, Outcome> {
+        let c = match self.connections.connection(account_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return Err(Outcome::Permanent(
+                    "no Megaplan credential is set for this account".into(),
+                ));
+            }
+            Err(e) => {
+                return Err(Outcome::Transient {
+                    message: e,
+                    retry_after: None,
+                });
+            }
         };
+        if let Some(name) = c.broken {
+            // Another login with a refused password only risks Megaplan locking the account.
+            return Err(Outcome::Permanent(format!(
+                "Megaplan refused the credential set «{name}»: fix it on the settings page, then \
+                 replay this event"
+            )));
+        }
         let fingerprint = format!("{}\n{}\n{}", c.base_url, c.login, c.password);
         let mut clients = self.clients.lock().expect("clients");
         if let Some((f, client)) = clients.get(account_id)
             && *f == fingerprint
         {
-            return Ok(Some(client.clone()));
+            return Ok(client.clone());
         }
         let client = megaplan::Client::with_http(
             self.http.clone(),
@@ -587,7 +603,7 @@ impl Worker {
             self.config.megaplan_timeout,
         );
         clients.insert(account_id.to_owned(), (fingerprint, client.clone()));
-        Ok(Some(client))
+        Ok(client)
     }
 }
 

@@ -45,6 +45,8 @@ pub enum AccessError {
     Db(#[from] sqlx::Error),
     #[error("the account has no Megaplan credentials selected")]
     NoMegaplan,
+    #[error("Megaplan refused the credential set «{0}»: fix it on the settings page")]
+    MegaplanBroken(String),
     #[error("the account has no UIS access saved")]
     NoUis,
     #[error("{0}")]
@@ -126,6 +128,10 @@ impl Access {
             .await
             .map_err(AccessError::Other)?
             .ok_or(AccessError::NoMegaplan)?;
+        if let Some(name) = conn.broken {
+            // Another login with a refused password only risks Megaplan locking the account.
+            return Err(AccessError::MegaplanBroken(name));
+        }
         let client = megaplan::Client::with_http(
             self.http.clone(),
             conn.base_url,
@@ -139,6 +145,13 @@ impl Access {
             .insert(account_id.to_owned(), client.clone())
             .await;
         Ok(client)
+    }
+
+    /// Megaplan refused the account's credentials: marked broken (settings and health show it)
+    /// and the kept client dropped, so nothing logs in with them again until they are fixed.
+    pub async fn megaplan_refused(&self, account_id: &str) {
+        self.connections.mark_broken(account_id).await;
+        self.megaplan.invalidate(account_id).await;
     }
 
     async fn uis_secrets(&self, account_id: &str) -> Result<(String, String, String), AccessError> {

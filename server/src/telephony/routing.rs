@@ -194,10 +194,15 @@ async fn lookup(
         .megaplan(account_id)
         .await
         .map_err(|e| e.to_string())?;
-    let route = mp
-        .call_route_within(phone, LOOKUP_TIMEOUT)
-        .await
-        .map_err(|e| e.to_string())?;
+    let route = match mp.call_route_within(phone, LOOKUP_TIMEOUT).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let megaplan::Error::CredentialsBroken { .. } = e {
+                access.megaplan_refused(account_id).await;
+            }
+            return Err(e.to_string());
+        }
+    };
     // Any other type is Megaplan's default group: nobody is this caller's manager.
     if route.kind.as_deref() != Some("responsible") || route.employees.is_empty() {
         return Ok(Decision::NotAssigned);

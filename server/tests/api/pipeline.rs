@@ -367,10 +367,13 @@ async fn a_permanent_failure_stops_with_its_reason_and_replay_finishes_it() {
     }
 }
 
-#[tokio::test]
-async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_settings() {
-    let db = TestDb::sqlite();
-    let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+/// A server whose worker reads the account's Megaplan credential from the settings (no test
+/// table): the set `cred-1`, selected, with `password`.
+async fn server_with_selected_credential(
+    db: &TestDb,
+    emu: &megaplan::emulator::Emulator,
+    password: &str,
+) -> uis_megaplan::RunningServer {
     let args =
         uis_megaplan::config::ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let parts = uis_megaplan::pipeline::PipelineParts {
@@ -382,9 +385,7 @@ async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_se
     let pool = &server.state.db.pool;
     insert_account(pool, ACCOUNT, KEY).await;
     let cipher = uis_megaplan::accounts::cipher::Cipher::new(&server.state.secret);
-    let sealed = cipher
-        .seal("megaplan_password:cred-1", &emu.seed().password)
-        .unwrap();
+    let sealed = cipher.seal("megaplan_password:cred-1", password).unwrap();
     sqlx::query(
         "INSERT INTO megaplan_credentials (id, account_id, name, login, domain, password_enc, status, checked_at, created_at) \
          VALUES ('cred-1', $1, 'main', $2, $3, $4, 'working', 0, 0)",
@@ -401,10 +402,78 @@ async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_se
         .execute(pool)
         .await
         .unwrap();
+    server
+}
+
+#[tokio::test]
+async fn without_a_test_connection_the_worker_uses_the_credential_selected_in_settings() {
+    let db = TestDb::sqlite();
+    let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+    let server = server_with_selected_credential(&db, &emu, &emu.seed().password).await;
+    let pool = &server.state.db.pool;
     let calls = calls(9700, 1);
     send_calls(&server.url(), &reqwest::Client::new(), &calls).await;
     wait_done(pool, 2, Duration::from_secs(20)).await;
     assert_exactly_once(&emu, &calls, "settings credential");
+    server.shutdown().await.unwrap();
+}
+
+/// Waits until `n` inbox events have failed.
+async fn wait_failed(pool: &sqlx::AnyPool, n: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while count(
+        pool,
+        "SELECT COUNT(*) FROM inbox_events WHERE status = 'failed'",
+    )
+    .await
+        < n
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fewer than {n} events failed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn credentials_megaplan_refuses_are_marked_broken_and_never_tried_again() {
+    let db = TestDb::sqlite();
+    let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+    let server = server_with_selected_credential(&db, &emu, "a password changed in Megaplan").await;
+    let pool = &server.state.db.pool;
+    let http = reqwest::Client::new();
+    send_calls(&server.url(), &http, &calls(9800, 2)).await;
+    wait_failed(pool, 4).await;
+    // A2: visible as broken on the settings and health pages, with Megaplan's reason on the events.
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "broken");
+    let reasons: Vec<(String,)> =
+        sqlx::query_as("SELECT last_error FROM inbox_events WHERE status = 'failed'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert!(
+        reasons
+            .iter()
+            .all(|(r,)| r.contains("fix it on the settings page")),
+        "{reasons:?}"
+    );
+    let refused = emu.state().refused_logins();
+    assert!(refused >= 1);
+    // Later events fail at once with the same advice: no more logins Megaplan could lock us out for.
+    send_calls(&server.url(), &http, &calls(9810, 2)).await;
+    wait_failed(pool, 8).await;
+    assert_eq!(
+        emu.state().refused_logins(),
+        refused,
+        "a broken set was tried again"
+    );
+    assert!(emu.state().todos().is_empty(), "nothing reached Megaplan");
     server.shutdown().await.unwrap();
 }
 

@@ -54,6 +54,7 @@ pub async fn start_server(
             base_url: emu.base_url(),
             login: emu.seed().login.clone(),
             password: emu.seed().password.clone(),
+            broken: None,
         },
     );
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
