@@ -1,12 +1,12 @@
 //! Pop-up latency (T12): a UIS «Ожидание ответа» notification in → its `callInfo` visible in the
-//! Megaplan emulator, through the real path (ingress commit → apalis job → telephony planner →
-//! `decide` → executor → `POST /callInfo`), one new call at a time; p50/p99 next to, measured in
-//! the same run, one bare loopback request (an axum handler answering "ok") and one direct
-//! `POST /callInfo` to the same emulator.
+//! Megaplan emulator, through the real path (ingress commit → hand-off to the worker → telephony
+//! planner → `decide` → executor → `POST /callInfo`, the Megaplan credential read from the
+//! settings as in production), one new call at a time; p50/p99 next to, measured in the same run,
+//! one bare loopback request (an axum handler answering "ok") and one direct `POST /callInfo` to
+//! the same emulator.
 //!
 //! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS, default 200). SQLite.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -14,7 +14,6 @@ use axum::routing::post;
 use megaplan::emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
 use uis_megaplan::config::ServeArgs;
-use uis_megaplan::pipeline::connections::{MegaplanConnection, StaticConnections};
 use uis_megaplan::pipeline::{PipelineConfig, PipelineParts};
 use uis_megaplan::testing::{TestBackend, TestDb};
 
@@ -58,26 +57,20 @@ async fn bare_handler() -> String {
     format!("http://{addr}/hooks/uis/k/ringing")
 }
 
+/// The server with the account as an admin leaves it: its Megaplan credential set stored
+/// (encrypted) and selected, telephony on, the staff synced.
 async fn setup(db: &TestDb, emu: &Emulator) -> uis_megaplan::RunningServer {
-    let connections = Arc::new(StaticConnections::default());
-    connections.insert(
-        ACCOUNT,
-        MegaplanConnection {
-            base_url: emu.base_url(),
-            login: emu.seed().login.clone(),
-            password: emu.seed().password.clone(),
-            broken: None,
-        },
-    );
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let parts = PipelineParts {
         config: PipelineConfig::default(),
-        connections: Some(connections),
         ..PipelineParts::default()
     };
     let server = uis_megaplan::start_with(&args, parts).await.unwrap();
     let pool = &server.state.db.pool;
     let megaplan_user = emu.seed().employees[0].id.to_string();
+    let sealed = uis_megaplan::accounts::cipher::Cipher::new(&server.state.secret)
+        .seal("megaplan_password:cred-1", &emu.seed().password)
+        .unwrap();
     for (sql, binds) in [
         (
             "INSERT INTO accounts (id, name, webhook_key, time_zone, created_at) VALUES ($1, 'bench', $2, 'Europe/Moscow', 0)",
@@ -98,6 +91,20 @@ async fn setup(db: &TestDb, emu: &Emulator) -> uis_megaplan::RunningServer {
             "INSERT INTO telephony_staff (account_id, megaplan_user_id, megaplan_name, extension, uis_employee_id, matched_by, synced_at) \
              VALUES ($1, $2, 'Bench', $3, 7001, 'extension', 0)",
             vec![ACCOUNT.to_owned(), megaplan_user, EXTENSION.to_owned()],
+        ),
+        (
+            "INSERT INTO megaplan_credentials (id, account_id, name, login, domain, password_enc, status, checked_at, created_at) \
+             VALUES ('cred-1', $1, 'main', $2, $3, $4, 'working', 0, 0)",
+            vec![
+                ACCOUNT.to_owned(),
+                emu.seed().login.clone(),
+                emu.base_url().as_str().trim_end_matches('/').to_owned(),
+                sealed,
+            ],
+        ),
+        (
+            "INSERT INTO account_megaplan (account_id, credential_id, selected_at) VALUES ($1, 'cred-1', 0)",
+            vec![ACCOUNT.to_owned()],
         ),
     ] {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));

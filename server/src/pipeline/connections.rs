@@ -66,18 +66,54 @@ impl MegaplanConnections for StaticConnections {
 }
 
 /// The credential set the settings page selected for the account (`account_megaplan` →
-/// `megaplan_credentials`), its password unsealed with the server's key.
+/// `megaplan_credentials`), its password unsealed with the server's key. Kept for a few seconds:
+/// every event asks, and a read is one more round trip on the way to a pop-up card.
 pub struct DbConnections {
     pool: sqlx::AnyPool,
     cipher: crate::accounts::cipher::Cipher,
+    kept: moka::future::Cache<String, MegaplanConnection>,
 }
+
+/// How long a read credential set is used before it is read again: a newly selected set takes
+/// over within this time (on this server at once when it marks one broken).
+const KEEP: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl DbConnections {
     pub fn new(pool: sqlx::AnyPool, key: &crate::secret::SecretKey) -> Self {
         DbConnections {
             pool,
             cipher: crate::accounts::cipher::Cipher::new(key),
+            kept: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(KEEP)
+                .build(),
         }
+    }
+
+    async fn read(&self, account_id: &str) -> Result<Option<MegaplanConnection>, String> {
+        let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
+                "SELECT c.id, c.login, c.domain, c.password_enc, c.status, c.name FROM account_megaplan m \
+                 JOIN megaplan_credentials c ON c.id = m.credential_id WHERE m.account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| format!("database: {e}"))?;
+        let Some((id, login, domain, password_enc, status, name)) = row else {
+            return Ok(None);
+        };
+        let password = self
+            .cipher
+            .open(&format!("megaplan_password:{id}"), &password_enc)
+            .map_err(|e| format!("cannot unseal the Megaplan password: {e}"))?;
+        let base_url = url::Url::parse(&domain)
+            .map_err(|e| format!("stored Megaplan domain {domain:?}: {e}"))?;
+        Ok(Some(MegaplanConnection {
+            base_url,
+            login,
+            password,
+            broken: (status == "broken").then_some(name),
+        }))
     }
 }
 
@@ -87,29 +123,15 @@ impl MegaplanConnections for DbConnections {
         account_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<MegaplanConnection>, String>> {
         Box::pin(async move {
-            let row: Option<(String, String, String, String, String, String)> = sqlx::query_as(
-                "SELECT c.id, c.login, c.domain, c.password_enc, c.status, c.name FROM account_megaplan m \
-                 JOIN megaplan_credentials c ON c.id = m.credential_id WHERE m.account_id = $1",
-            )
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| format!("database: {e}"))?;
-            let Some((id, login, domain, password_enc, status, name)) = row else {
-                return Ok(None);
-            };
-            let password = self
-                .cipher
-                .open(&format!("megaplan_password:{id}"), &password_enc)
-                .map_err(|e| format!("cannot unseal the Megaplan password: {e}"))?;
-            let base_url = url::Url::parse(&domain)
-                .map_err(|e| format!("stored Megaplan domain {domain:?}: {e}"))?;
-            Ok(Some(MegaplanConnection {
-                base_url,
-                login,
-                password,
-                broken: (status == "broken").then_some(name),
-            }))
+            if let Some(c) = self.kept.get(account_id).await {
+                return Ok(Some(c));
+            }
+            // An account without a set is asked again each time: one may be added any moment.
+            let read = self.read(account_id).await?;
+            if let Some(c) = &read {
+                self.kept.insert(account_id.to_owned(), c.clone()).await;
+            }
+            Ok(read)
         })
     }
 
@@ -126,6 +148,7 @@ impl MegaplanConnections for DbConnections {
             if let Err(e) = r {
                 tracing::warn!(error = %e, account_id, "cannot mark the Megaplan credentials broken");
             }
+            self.kept.invalidate(account_id).await;
         })
     }
 }
