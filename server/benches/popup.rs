@@ -5,7 +5,8 @@
 //! one bare loopback request (an axum handler answering "ok") and one direct `POST /callInfo` to
 //! the same emulator.
 //!
-//! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS, default 200). SQLite.
+//! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS, default 200; BENCH_BACKEND=postgres
+//! for a fresh database on the local PostgreSQL instead of SQLite).
 
 use std::time::{Duration, Instant};
 
@@ -132,7 +133,13 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let db = TestDb::new(TestBackend::Sqlite).await.expect("sqlite");
+        let backend = match std::env::var("BENCH_BACKEND").as_deref() {
+            Ok("postgres") => TestBackend::Postgres,
+            _ => TestBackend::Sqlite,
+        };
+        let db = TestDb::new(backend)
+            .await
+            .unwrap_or_else(|| panic!("no {backend:?} database for the bench"));
         let emu = Emulator::start(EmulatorConfig::default()).expect("emulator");
         let server = setup(&db, &emu).await;
         let hook = format!("{}/hooks/uis/{KEY}/ringing", server.url());
@@ -199,7 +206,9 @@ fn main() {
                 direct.push(direct_took);
             }
         }
-        println!("pop-up latency, {calls} calls one at a time (SQLite, default pipeline timings)");
+        println!(
+            "pop-up latency, {calls} calls one at a time ({backend:?}, default pipeline timings)"
+        );
         let (_, p99) = line("ringing in -> callInfo at the emulator", &popup);
         let (_, bare99) = line("bare loopback request (axum \"ok\")", &loopback);
         let (_, direct99) = line("direct POST /callInfo to the emulator", &direct);
