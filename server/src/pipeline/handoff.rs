@@ -4,11 +4,10 @@
 //! the event's own writes wait in 1 ms sleeps).
 //!
 //! A handed-off event is committed already claimed by this process (status `processing`, its first
-//! attempt, `locked_until` the end of the lease), so the worker starts on the row it is handed
-//! without a claim of its own. The queue still holds a job for every accepted event, committed
-//! with it; a handed-off commit's job is due only when that claim lapses (the `fallback` delay), so
-//! it is fetched only if this process died before finishing the events — then any server runs
-//! them. When the job comes due, events already finished are passed over with one read.
+//! attempt, `locked_until` the end of the lease) and without a queue job, so the worker starts on
+//! the row it is handed without a claim of its own. Should this process die first, every server
+//! looks for claims that lapsed ([`requeue_lapsed`], every few seconds) and gives those events back
+//! to the queue, where any server runs them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +17,8 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::ingress::InboxRow;
+use super::now_ms;
+use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::worker::{self, Start, Worker};
 
 /// An accepted event handed to this process's worker with its inbox row, which the commit
@@ -36,8 +37,8 @@ pub struct Handoff {
     in_hand: Arc<AtomicUsize>,
     /// More than this in hand and new events go through the queue (any server may take them).
     capacity: usize,
-    /// How long a handed-off commit's job waits before the queue offers it to any server.
-    pub fallback: Duration,
+    /// How long the commit's claim of a handed-off event lasts.
+    pub lease: Duration,
 }
 
 impl Handoff {
@@ -70,7 +71,7 @@ impl Handoff {
 pub fn start(
     worker: Arc<Worker>,
     capacity: usize,
-    fallback: Duration,
+    lease: Duration,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) -> (Handoff, JoinHandle<()>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<HandedEvent>>();
@@ -79,7 +80,7 @@ pub fn start(
         tx,
         in_hand: in_hand.clone(),
         capacity,
-        fallback,
+        lease,
     };
     let release = handoff.clone();
     let task = tokio::spawn(async move {
@@ -93,7 +94,7 @@ pub fn start(
                         let n = events.len();
                         let starts = events.into_iter().map(Start::Handed).collect();
                         if let Err(e) = worker::run_events(&w, starts).await {
-                            // Their job comes due after the fallback delay and runs them again.
+                            // Their claim lapses and `requeue_lapsed` gives them to the queue.
                             tracing::warn!(error = %e, "handed-off events left to the queue");
                         }
                         release.release(n);
@@ -106,4 +107,56 @@ pub fn start(
         while running.join_next().await.is_some() {}
     });
     (handoff, task)
+}
+
+/// Gives events whose claim lapsed back to the queue, with one job for them in their arrival order:
+/// a handed-off event has no job of its own, so this is how any server gets the events of a
+/// process that died (or of a run that outlived its lease). Returns how many.
+pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
+    let now = now_ms();
+    in_tx!(store, |conn| {
+        let mut ids: Vec<(String,)> = sqlx::query_as(
+            "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
+             WHERE status = 'processing' AND locked_until < $1 RETURNING id",
+        )
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+        // Inbox ids are time-ordered: a call's earlier event first.
+        ids.sort();
+        let n = ids.len();
+        if n > 0 {
+            let job = EventJob {
+                event_ids: ids.into_iter().map(|(id,)| id).collect(),
+            };
+            conn.push_jobs(vec![job.task(None)]).await?;
+            tracing::warn!(
+                events = n,
+                "claims lapsed; the events are back in the queue"
+            );
+        }
+        Ok::<_, anyhow::Error>(n)
+    })
+}
+
+/// Runs [`requeue_lapsed`] every `every` until `stopped`; a queue job follows each find.
+pub async fn requeue_lapsed_every(
+    store: JobStore,
+    signal: JobSignal,
+    every: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        match requeue_lapsed(&store).await {
+            Ok(0) => {}
+            Ok(_) => signal.pushed(),
+            Err(e) => tracing::warn!(error = %e, "cannot look for lapsed claims; next time"),
+        }
+    }
 }

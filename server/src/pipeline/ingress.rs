@@ -97,9 +97,8 @@ pub struct Inbox {
 impl Inbox {
     /// Starts the writer tasks on `store`: one on SQLite (it has one writer anyway), several on
     /// PostgreSQL, so one batch's COMMIT (an fsync) overlaps the next batch's inserts.
-    /// `signal` is told after every commit that enqueued jobs.
-    /// `signal` is told after every commit that enqueued jobs due now; `handoff`, when this process
-    /// runs a worker, takes the accepted events of a commit straight to it.
+    /// `signal` is told after every commit that enqueued jobs; `handoff`, when this process runs a
+    /// worker, takes the accepted events of a commit straight to it.
     pub fn start(
         store: JobStore,
         signal: JobSignal,
@@ -152,12 +151,10 @@ async fn writer(
         }
         let n = batch.len();
         // Handed to this process's worker when it has room: the rows are committed already
-        // claimed by it (no claim of its own on the way to a pop-up card) and their job waits as
-        // the fallback.
+        // claimed by it (no claim of its own on the way to a pop-up card, and no queue job).
         let local = handoff.as_ref().filter(|h| h.reserve(n));
         let claim = local.map(|h| HandedClaim {
-            run_at: SystemTime::now() + h.fallback,
-            until: now_ms() + h.fallback.as_millis() as i64,
+            until: now_ms() + h.lease.as_millis() as i64,
         });
         let started = Instant::now();
         let written = {
@@ -185,8 +182,8 @@ async fn writer(
                             })
                             .collect::<Vec<_>>();
                         // A stopped worker: the rows wait for their claim to lapse, then the queue.
-                        if !handed.is_empty() && !h.send(handed) {
-                            signal.pushed();
+                        if !handed.is_empty() {
+                            h.send(handed);
                         }
                     }
                     _ if !accepted.is_empty() => signal.pushed(),
@@ -206,11 +203,10 @@ async fn writer(
     }
 }
 
-/// Rows committed as claimed by this process's worker: their job comes due at `run_at`, when
-/// their claim (`until`, ms) has lapsed.
+/// Rows committed as claimed by this process's worker until `until` (ms); if it has not finished
+/// them by then, they go back to the queue (`handoff::requeue_lapsed`).
 #[derive(Debug, Clone, Copy)]
 pub struct HandedClaim {
-    pub run_at: SystemTime,
     pub until: i64,
 }
 
@@ -278,18 +274,24 @@ async fn write_sqlite(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let job = EventJob {
-        event_ids: rows.iter().map(|r| r.id.clone()).collect(),
-    }
-    .task(claim.map(|c| c.run_at));
     let chunks: Vec<&[&InboxRow]> = rows.chunks(1000).collect();
     let mut q = sqlx::QueryBuilder::new("BEGIN IMMEDIATE; ");
     for chunk in &chunks {
         push_inbox_rows(&mut q, chunk, claim.map(|c| c.until));
         q.push("; ");
     }
-    super::store::push_sqlite_jobs(&mut q, &[job], now);
-    q.push("; COMMIT");
+    // Claimed rows need no job: should this process die, their lapsed claim sends them back to
+    // the queue (`handoff::requeue_lapsed`). A job's seven indexes are half of a commit's pages.
+    let jobs = usize::from(claim.is_none());
+    if claim.is_none() {
+        let job = EventJob {
+            event_ids: rows.iter().map(|r| r.id.clone()).collect(),
+        }
+        .task(None);
+        super::store::push_sqlite_jobs(&mut q, &[job], now);
+        q.push("; ");
+    }
+    q.push("COMMIT");
     // sqlx 0.9 deprecates several statements in one prepared query (SQLite alone runs them), but
     // `raw_sql` takes no bound values; pinned by Cargo.lock, revisit when sqlx drops it.
     #[allow(deprecated)]
@@ -299,8 +301,8 @@ async fn write_sqlite(
         .try_filter_map(|step| async move { Ok(step.left().map(|r| r.rows_affected())) })
         .try_collect()
         .await?;
-    // One count per statement: BEGIN, each INSERT into the inbox, the job, COMMIT.
-    if counts.len() != chunks.len() + 3 {
+    // One count per statement: BEGIN, each INSERT into the inbox, the job (if any), COMMIT.
+    if counts.len() != chunks.len() + jobs + 2 {
         anyhow::bail!("the inbox commit ran {} of its statements", counts.len());
     }
     let inserted: u64 = counts[1..=chunks.len()].iter().sum();
@@ -373,9 +375,9 @@ fn push_inbox_rows<DB>(
 const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, \
     call_session_id, content_type, query, body, received_at, status, attempts, locked_until) ";
 
-/// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows, due now or
-/// — handed to this process's worker — when their `claim` lapses, in one transaction: one
-/// multi-row INSERT, and its count of rows tells whether all are new.
+/// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows — none when
+/// they are claimed for this process's worker — in one transaction: one multi-row INSERT, and its
+/// count of rows tells whether all are new.
 pub async fn write_batch(
     store: &JobStore,
     rows: &[&InboxRow],
@@ -417,14 +419,15 @@ pub async fn write_batch(
             }
         }
         // In arrival order: the worker starts them in this order (a call's earlier event first).
-        let jobs = if accepted.is_empty() {
+        // Rows claimed for this process's worker need none (see `handoff::requeue_lapsed`).
+        let jobs = if accepted.is_empty() || claim.is_some() {
             Vec::new()
         } else {
             vec![
                 EventJob {
                     event_ids: accepted,
                 }
-                .task(claim.map(|c| c.run_at)),
+                .task(None),
             ]
         };
         conn.push_jobs(jobs).await?;

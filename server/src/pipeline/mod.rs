@@ -64,6 +64,9 @@ pub struct PipelineConfig {
     pub trace_retention_days: u32,
     /// How often old traces are pruned.
     pub prune_every: Duration,
+    /// How often this server looks for claims that lapsed (a handed-off event of a server that
+    /// died has no queue job; this gives it back to the queue).
+    pub requeue_every: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -80,6 +83,7 @@ impl Default for PipelineConfig {
             megaplan_timeout: Duration::from_secs(20),
             trace_retention_days: 30,
             prune_every: Duration::from_secs(3600),
+            requeue_every: Duration::from_secs(5),
         }
     }
 }
@@ -99,6 +103,7 @@ impl PipelineConfig {
             megaplan_timeout: Duration::from_millis(700),
             trace_retention_days: 30,
             prune_every: Duration::from_secs(3600),
+            requeue_every: Duration::from_millis(200),
         }
     }
 
@@ -177,6 +182,12 @@ impl Pipeline {
                 parts.planner.clone(),
                 holder.clone(),
             ));
+            tasks.push(tokio::spawn(handoff::requeue_lapsed_every(
+                store.clone(),
+                signal.clone(),
+                parts.config.requeue_every,
+                stopped.clone(),
+            )));
             if parts.config.handoff > 0 {
                 let (h, task) = handoff::start(
                     w.clone(),

@@ -184,8 +184,9 @@ impl Worker {
         }
     }
 
-    /// The job's events that are not finished: a handed-off commit's job comes due after its
-    /// events were run, and one read passes them all over.
+    /// The job's events that are not finished: a job may come up for events another run already
+    /// finished (a lapsed claim given back to the queue, a retry's second job); one read passes them
+    /// all over.
     async fn unfinished(&self, event_ids: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
         if event_ids.is_empty() {
             return Ok(event_ids);

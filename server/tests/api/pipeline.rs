@@ -190,10 +190,18 @@ async fn bad_inputs_are_refused_and_leave_nothing_half_written() {
             }
         };
         assert_eq!(count(pool, jobs).await, 0, "{backend:?}: no job enqueued");
-        // A good event still goes through afterwards.
+        // A good event still goes through afterwards: straight to this server's worker, claimed
+        // by the commit, so without a queue job.
         assert_eq!(post_uis(http, &url, "lost", &body).await, 200);
-        assert_eq!(count(pool, "SELECT COUNT(*) FROM inbox_events").await, 1);
-        assert_eq!(count(pool, jobs).await, 1);
+        assert_eq!(
+            count(
+                pool,
+                "SELECT COUNT(*) FROM inbox_events WHERE status IN ('processing', 'done')"
+            )
+            .await,
+            1
+        );
+        assert_eq!(count(pool, jobs).await, 0);
         app.server.shutdown().await.unwrap();
     }
 }
@@ -884,6 +892,40 @@ async fn an_event_handed_to_its_own_worker_is_committed_already_claimed_and_runs
         )
         .await;
         assert_eq!(again, 0, "{backend:?}: an event was claimed a second time");
+        app.server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_claim_lapses() {
+    for backend in BACKENDS {
+        let Some(app) = spawn_pipeline(backend).await else {
+            continue;
+        };
+        let pool = &app.server.state.db.pool;
+        // A server handed this event to its own worker (the commit claimed it, no queue job) and
+        // died: the claim lapsed a moment ago.
+        let calls = calls(9900, 1);
+        let (call, phone) = &calls[0];
+        for kind in ["lost", "call_finished"] {
+            sqlx::query(
+                "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, call_session_id, \
+                 body, received_at, status, attempts, locked_until) \
+                 VALUES ($1, $2, 'uis', $3, $1, $4, $5, $6, 'processing', 1, $7)",
+            )
+            .bind(format!("0-died-{kind}"))
+            .bind(ACCOUNT)
+            .bind(kind)
+            .bind(*call)
+            .bind(notification(kind, *call, phone).to_string())
+            .bind(uis_megaplan::pipeline::now_ms())
+            .bind(uis_megaplan::pipeline::now_ms() - 1)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        wait_done(pool, 2, Duration::from_secs(20)).await;
+        assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
         app.server.shutdown().await.unwrap();
     }
 }
