@@ -109,11 +109,32 @@ pub fn start(
     (handoff, task)
 }
 
+const LAPSED: &str = "SELECT CAST(1 AS BIGINT) FROM inbox_events \
+    WHERE status = 'processing' AND locked_until < $1 LIMIT 1";
+
 /// Gives events whose claim lapsed back to the queue, with one job for them in their arrival order:
 /// a handed-off event has no job of its own, so this is how any server gets the events of a
 /// process that died (or of a run that outlived its lease). Returns how many.
 pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
     let now = now_ms();
+    // Nearly always nothing: a read, not a write that takes SQLite's one write lock every time.
+    let lapsed: Option<(i64,)> = match store {
+        JobStore::Sqlite(pool) => {
+            sqlx::query_as(LAPSED)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        }
+        JobStore::Postgres(pool) => {
+            sqlx::query_as(LAPSED)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?
+        }
+    };
+    if lapsed.is_none() {
+        return Ok(0);
+    }
     in_tx!(store, |conn| {
         let mut ids: Vec<(String,)> = sqlx::query_as(
             "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
