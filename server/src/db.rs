@@ -53,21 +53,17 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// Copies the SQLite WAL into the database file every [`CHECKPOINT_EVERY`] without waiting for
 /// readers or writers (PASSIVE), on a connection of its own, until `stopped` turns true.
-pub async fn checkpoints(pool: AnyPool, mut stopped: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stopped.wait_for(|s| *s) => return,
-        }
+pub async fn checkpoints(pool: AnyPool, stopped: tokio::sync::watch::Receiver<bool>) {
+    crate::every(CHECKPOINT_EVERY, stopped, || async {
         if pool.is_closed() {
-            return;
+            return std::ops::ControlFlow::Break(());
         }
         if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
             tracing::warn!(error = %e, "WAL checkpoint failed; SQLite's own takes over");
         }
-    }
+        std::ops::ControlFlow::Continue(())
+    })
+    .await
 }
 
 /// The URL of the embedded database inside the data directory.

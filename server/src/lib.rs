@@ -189,3 +189,26 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+/// Runs `tick` every `period` (the first at once; a slow one delays the next) until `stopped`
+/// turns true — the background chores of a server (WAL checkpoints, lapsed claims).
+pub(crate) async fn every<F, Fut>(
+    period: std::time::Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    mut tick: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::ops::ControlFlow<()>>,
+{
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = stopped.wait_for(|s| *s) => return,
+        }
+        if tick().await.is_break() {
+            return;
+        }
+    }
+}

@@ -55,19 +55,18 @@ impl Handoff {
         self.in_hand.fetch_sub(n, Ordering::AcqRel);
     }
 
-    /// Gives committed events to the worker; false when it has stopped (their jobs remain).
-    pub fn send(&self, events: Vec<HandedEvent>) -> bool {
+    /// Gives committed events to the worker. One that has stopped leaves them to their claim
+    /// lapsing, then to the queue ([`requeue_lapsed`]).
+    pub fn send(&self, events: Vec<HandedEvent>) {
         let n = events.len();
         if self.tx.send(events).is_err() {
             self.release(n);
-            return false;
         }
-        true
     }
 }
 
 /// Starts the receiving side on `worker`; it stops taking events when `stopped` turns true and
-/// lets those in hand finish. Aborting the task aborts them (a crash: their jobs remain).
+/// lets those in hand finish. Aborting the task aborts them (a crash: their claims lapse).
 pub fn start(
     worker: Arc<Worker>,
     capacity: usize,
@@ -165,19 +164,15 @@ pub async fn requeue_lapsed_every(
     store: JobStore,
     signal: JobSignal,
     every: Duration,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
+    stopped: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stopped.wait_for(|s| *s) => return,
-        }
+    crate::every(every, stopped, || async {
         match requeue_lapsed(&store).await {
             Ok(0) => {}
             Ok(_) => signal.pushed(),
             Err(e) => tracing::warn!(error = %e, "cannot look for lapsed claims; next time"),
         }
-    }
+        std::ops::ControlFlow::Continue(())
+    })
+    .await
 }

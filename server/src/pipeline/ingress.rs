@@ -153,13 +153,11 @@ async fn writer(
         // Handed to this process's worker when it has room: the rows are committed already
         // claimed by it (no claim of its own on the way to a pop-up card, and no queue job).
         let local = handoff.as_ref().filter(|h| h.reserve(n));
-        let claim = local.map(|h| HandedClaim {
-            until: now_ms() + h.lease.as_millis() as i64,
-        });
+        let claimed_until = local.map(|h| now_ms() + h.lease.as_millis() as i64);
         let started = Instant::now();
         let written = {
             let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
-            sink.write(&rows, claim).await
+            sink.write(&rows, claimed_until).await
         };
         metrics::inbox_commit(n, started.elapsed());
         match written {
@@ -171,18 +169,14 @@ async fn writer(
                         accepted.push(row);
                     }
                 }
-                match (local, claim) {
-                    (Some(h), Some(claim)) => {
+                match (local, claimed_until) {
+                    (Some(h), Some(claimed_until)) => {
                         h.release(n - accepted.len());
-                        let handed = accepted
-                            .into_iter()
-                            .map(|row| HandedEvent {
-                                row,
-                                claimed_until: claim.until,
-                            })
-                            .collect::<Vec<_>>();
-                        // A stopped worker: the rows wait for their claim to lapse, then the queue.
-                        if !handed.is_empty() {
+                        if !accepted.is_empty() {
+                            let handed = accepted
+                                .into_iter()
+                                .map(|row| HandedEvent { row, claimed_until })
+                                .collect();
                             h.send(handed);
                         }
                     }
@@ -201,13 +195,6 @@ async fn writer(
             }
         }
     }
-}
-
-/// Rows committed as claimed by this process's worker until `until` (ms); if it has not finished
-/// them by then, they go back to the queue (`handoff::requeue_lapsed`).
-#[derive(Debug, Clone, Copy)]
-pub struct HandedClaim {
-    pub until: i64,
 }
 
 /// Where a writer commits. SQLite: a connection of the writer's own, one round trip to SQLite's
@@ -234,10 +221,10 @@ impl Sink {
     async fn write(
         &mut self,
         rows: &[&InboxRow],
-        claim: Option<HandedClaim>,
+        claimed_until: Option<i64>,
     ) -> anyhow::Result<Vec<Accepted>> {
         match self {
-            Sink::Pool(store) => write_batch(store, rows, claim).await,
+            Sink::Pool(store) => write_batch(store, rows, claimed_until).await,
             Sink::Sqlite { options, conn } => {
                 let c = match conn {
                     Some(c) => c,
@@ -249,7 +236,7 @@ impl Sink {
                         conn.insert(c)
                     }
                 };
-                let written = write_sqlite(c, rows, claim).await;
+                let written = write_sqlite(c, rows, claimed_until).await;
                 if written.is_err() {
                     // Closing the connection rolls back whatever the failed commit left open.
                     *conn = None;
@@ -267,7 +254,7 @@ impl Sink {
 async fn write_sqlite(
     conn: &mut sqlx::SqliteConnection,
     rows: &[&InboxRow],
-    claim: Option<HandedClaim>,
+    claimed_until: Option<i64>,
 ) -> anyhow::Result<Vec<Accepted>> {
     use futures::TryStreamExt;
     let now = SystemTime::now()
@@ -277,13 +264,13 @@ async fn write_sqlite(
     let chunks: Vec<&[&InboxRow]> = rows.chunks(1000).collect();
     let mut q = sqlx::QueryBuilder::new("BEGIN IMMEDIATE; ");
     for chunk in &chunks {
-        push_inbox_rows(&mut q, chunk, claim.map(|c| c.until));
+        push_inbox_rows(&mut q, chunk, claimed_until);
         q.push("; ");
     }
     // Claimed rows need no job: should this process die, their lapsed claim sends them back to
     // the queue (`handoff::requeue_lapsed`). A job's seven indexes are half of a commit's pages.
-    let jobs = usize::from(claim.is_none());
-    if claim.is_none() {
+    let jobs = usize::from(claimed_until.is_none());
+    if claimed_until.is_none() {
         let job = EventJob {
             event_ids: rows.iter().map(|r| r.id.clone()).collect(),
         }
@@ -376,12 +363,12 @@ const INSERT_INBOX: &str = "INSERT INTO inbox_events (id, account_id, source, ev
     call_session_id, content_type, query, body, received_at, status, attempts, locked_until) ";
 
 /// Inserts rows (a duplicate dedupe key inserts nothing) and one job for the new rows — none when
-/// they are claimed for this process's worker — in one transaction: one multi-row INSERT, and its
+/// they are claimed for this process's worker until `claimed_until` (ms) — in one transaction: one multi-row INSERT, and its
 /// count of rows tells whether all are new.
 pub async fn write_batch(
     store: &JobStore,
     rows: &[&InboxRow],
-    claim: Option<HandedClaim>,
+    claimed_until: Option<i64>,
 ) -> anyhow::Result<Vec<Accepted>> {
     in_tx!(store, |conn| {
         let mut new = std::collections::HashSet::new();
@@ -391,7 +378,7 @@ pub async fn write_batch(
         // 12 parameters a row; SQLite allows 32766 in one statement.
         for chunk in sorted.chunks(1000) {
             let mut q = sqlx::QueryBuilder::new("");
-            push_inbox_rows(&mut q, chunk, claim.map(|c| c.until));
+            push_inbox_rows(&mut q, chunk, claimed_until);
             let inserted = q.build().execute(&mut *conn).await?.rows_affected();
             if inserted as usize == chunk.len() {
                 new.extend(chunk.iter().map(|r| r.id.clone()));
@@ -420,7 +407,7 @@ pub async fn write_batch(
         }
         // In arrival order: the worker starts them in this order (a call's earlier event first).
         // Rows claimed for this process's worker need none (see `handoff::requeue_lapsed`).
-        let jobs = if accepted.is_empty() || claim.is_some() {
+        let jobs = if accepted.is_empty() || claimed_until.is_some() {
             Vec::new()
         } else {
             vec![

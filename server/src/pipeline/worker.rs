@@ -299,17 +299,16 @@ impl Worker {
     }
 
     /// Someone else holds the event, it is finished, or its retry is not due yet. A live holder may
-    /// still die: a job at the end of its lease makes sure the event is looked at again. A retry
-    /// job comes up to a second early (apalis schedules in whole seconds): `Some` is the wait until
+    /// still die: its claim then lapses and `handoff::requeue_lapsed` gives the event back to the
+    /// queue. A retry job comes up to a second early (apalis schedules in whole seconds): `Some` is the wait until
     /// the retry is due, so a short backoff is kept instead of spent at once.
     async fn not_claimed(&self, event_id: &str) -> anyhow::Result<Option<Duration>> {
-        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT status, locked_until, next_attempt_at FROM inbox_events WHERE id = $1",
-        )
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some((status, _, Some(next))) = &row
+        let row: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT status, next_attempt_at FROM inbox_events WHERE id = $1")
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((status, Some(next))) = &row
             && status == "retrying"
         {
             let wait = Duration::from_millis((next - now_ms()).max(0) as u64);
@@ -319,12 +318,6 @@ impl Worker {
             let at = SystemTime::UNIX_EPOCH + Duration::from_millis(*next as u64);
             self.store.push(&EventJob::one(event_id), Some(at)).await?;
             return Ok(None);
-        }
-        if let Some((status, Some(until), _)) = row
-            && status == "processing"
-        {
-            let at = SystemTime::UNIX_EPOCH + Duration::from_millis(until.max(0) as u64 + 1000);
-            self.store.push(&EventJob::one(event_id), Some(at)).await?;
         }
         Ok(None)
     }
