@@ -63,6 +63,21 @@ impl EmulatorState {
         self.shared.store().call_infos.values().cloned().collect()
     }
 
+    /// The CallInfos created after the one with id `after` (every one when `None`), oldest first:
+    /// a test waiting for one call among thousands reads only what is new since it last looked.
+    pub fn call_infos_after(&self, after: Option<&str>) -> Vec<Value> {
+        use std::ops::Bound;
+        let from = after
+            .and_then(|id| id.parse::<u64>().ok())
+            .map_or(Bound::Unbounded, Bound::Excluded);
+        let store = self.shared.store();
+        store
+            .call_infos
+            .range((from, Bound::Unbounded))
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
     /// Pop-up events as the telephony widget received them (calling → talking → finished, record links).
     pub fn widget_events(&self) -> Vec<WidgetEvent> {
         self.shared.store().widget_events.clone()

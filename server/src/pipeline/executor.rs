@@ -96,6 +96,8 @@ pub struct Executor<'a> {
     pub(super) clients: HashMap<String, Link>,
     /// How a call card's record is claimed (the plan tells).
     pub card: super::interim_rules::CardClaim,
+    /// A phone the plan found no client record for (see `Plan::unrecorded_client`).
+    pub unrecorded_client: Option<String>,
 }
 
 /// What claiming an action's record found.
@@ -134,6 +136,7 @@ impl<'a> Executor<'a> {
             lease,
             clients: HashMap::new(),
             card: Default::default(),
+            unrecorded_client: None,
         }
     }
 
@@ -449,7 +452,9 @@ impl<'a> Executor<'a> {
                 if let Some(l) = self.clients.get(p.as_e164()) {
                     return Ok(Some(l.clone()));
                 }
-                if let Some(r) = self.record(&format!("client:{}", p.as_e164())).await?
+                // The plan read this record a moment ago; a client created since is in Megaplan.
+                if self.unrecorded_client.as_deref() != Some(p.as_e164())
+                    && let Some(r) = self.record(&format!("client:{}", p.as_e164())).await?
                     && let Some(l) = r.megaplan
                 {
                     return Ok(Some(l));

@@ -26,6 +26,10 @@ pub struct Plan {
     /// How a `ShowCallCard` of this plan claims its record.
     #[serde(skip)]
     pub card: CardClaim,
+    /// The E.164 phone whose client record the planner read and found without a Megaplan id: the
+    /// executor asks Megaplan for that client without reading the record again.
+    #[serde(skip)]
+    pub unrecorded_client: Option<String>,
 }
 
 /// How the executor guards the one `POST /callInfo` of a call against a second one. The telephony
@@ -173,5 +177,6 @@ fn interim_plan(n: &Notification) -> Plan {
         after: None,
         // No hold of the call: every card claims its record.
         card: CardClaim::Claim,
+        unrecorded_client: None,
     }
 }

@@ -384,6 +384,7 @@ impl Worker {
             self.config.lease,
         );
         exec.card = plan.card;
+        exec.unrecorded_client = plan.unrecorded_client.clone();
         for action in &plan.actions {
             let started = Instant::now();
             let result = exec.run(action).await;

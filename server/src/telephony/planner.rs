@@ -434,7 +434,7 @@ async fn plan_call(
     view: AccountView,
 ) -> Result<Plan, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
-    let known = known(input, call, &event, facts, view.staff, view.client)
+    let (known, unrecorded) = known(input, call, &event, facts, view.staff, view.client)
         .await
         .map_err(db)?;
     let d = decide(&event, &view.settings, &known);
@@ -470,6 +470,7 @@ async fn plan_call(
             1 => CardClaim::LookUp,
             _ => CardClaim::Claim,
         },
+        unrecorded_client: unrecorded,
     })
 }
 
@@ -610,7 +611,7 @@ async fn known(
     facts: &Facts,
     staff: domain::rules::Staff,
     read: Option<(String, Option<String>)>,
-) -> Result<Known, sqlx::Error> {
+) -> Result<(Known, Option<String>), sqlx::Error> {
     // The phone the view was read for, or — the notification lacked it — the call's.
     let client_id = match (&event.contact_phone, read) {
         (Some(p), Some((e164, id))) if p.as_e164() == e164 => id,
@@ -619,13 +620,17 @@ async fn known(
             .and_then(|(_, id)| id),
         (None, _) => None,
     };
+    let unrecorded = match (&event.contact_phone, &client_id) {
+        (Some(p), None) => Some(p.as_e164().to_owned()),
+        _ => None,
+    };
     let client = client_id
         .and_then(|id| MegaplanId::parse(&id).ok())
         .map(|id| KnownClient {
             id,
             created_by_call: facts.created_client.then_some(CallSessionId(call)),
         });
-    Ok(Known {
+    let known = Known {
         client,
         staff,
         call_card_shown: facts.card_shown,
@@ -635,7 +640,8 @@ async fn known(
             last: facts.last_talked.map(UisEmployeeId),
         },
         time_zone: input.time_zone,
-    })
+    };
+    Ok((known, unrecorded))
 }
 
 /// After the actions of an event all ran: what the next event of the call must know; the call is
