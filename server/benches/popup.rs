@@ -3,10 +3,11 @@
 //! planner → `decide` → executor → `POST /callInfo`, the Megaplan credential read from the
 //! settings as in production), one new call at a time; p50/p99 next to, measured in the same run,
 //! one bare loopback request (an axum handler answering "ok") and one direct `POST /callInfo` to
-//! the same emulator.
+//! the same emulator. Two passes: calls started at a steady rate (a busy account), then back to back.
 //!
-//! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS, default 200; BENCH_BACKEND=postgres
-//! for a fresh database on the local PostgreSQL instead of SQLite).
+//! `cargo bench -p uis-megaplan --bench popup` (env: BENCH_CALLS per pass, default 200; BENCH_RATE
+//! calls/s of the paced pass, default 50; BENCH_BACKEND=postgres for a fresh database on the local
+//! PostgreSQL instead of SQLite).
 
 use std::time::{Duration, Instant};
 
@@ -128,6 +129,99 @@ async fn setup(db: &TestDb, emu: &Emulator) -> uis_megaplan::RunningServer {
     server
 }
 
+/// One pass of new calls, each waited for before the next; with `rate`, started on a fixed
+/// schedule of that many a second. Returns the pop-up, bare loopback and direct-post samples and
+/// how long the pass took.
+struct Pass<'a> {
+    http: &'a reqwest::Client,
+    hook: &'a str,
+    bare: &'a str,
+    emu: &'a Emulator,
+    mp: &'a megaplan::Client,
+    seen: &'a std::cell::RefCell<Option<String>>,
+    next_call: i64,
+}
+
+type Samples = (Vec<Duration>, Vec<Duration>, Vec<Duration>, Duration);
+
+impl Pass<'_> {
+    async fn pass(&mut self, calls: usize, rate: Option<f64>) -> Samples {
+        let (mut popup, mut loopback, mut direct) = (Vec::new(), Vec::new(), Vec::new());
+        let started = tokio::time::Instant::now();
+        // Warm-up: the token, the connections, the staff.
+        for i in 0..(calls + 10) {
+            // Paced, each of the three requests starts from the same idle state at its own third of
+            // the call's slot: the bare request right after the pop-up's would find every thread awake.
+            let slot = |third: usize| async move {
+                if let Some(rate) = rate {
+                    let at = (3 * i + third) as f64 / (3.0 * rate);
+                    tokio::time::sleep_until(started + Duration::from_secs_f64(at)).await;
+                }
+            };
+            slot(0).await;
+            let call = self.next_call;
+            self.next_call += 1;
+            let n = call % 10_000_000;
+            let body = format!(
+                r#"{{"notification_name":"ringing","notification_time":"2026-11-24 10:00:00","call_session_id":{call},"direction":"in","contact_phone_number":"7950{n:07}","virtual_phone_number":"74950000000","employee_id":{UIS_EMPLOYEE},"leg_id":{}}}"#,
+                call * 10 + 1
+            );
+            let t = Instant::now();
+            let r = self
+                .http
+                .post(self.hook)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            // Woken by the emulator's own write, not by polling (tokio's timer has 1 ms steps).
+            assert!(
+                self.emu
+                    .state()
+                    .wait_until(Duration::from_secs(20), |s| has_call(s, self.seen, call))
+                    .await,
+                "no callInfo for call {call}"
+            );
+            let took = t.elapsed();
+
+            slot(1).await;
+            let t = Instant::now();
+            let r = self
+                .http
+                .post(self.bare)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let bare_took = t.elapsed();
+
+            slot(2).await;
+            let t = Instant::now();
+            self.mp
+                .create_call_info(&megaplan::CallInfoFields {
+                    provider_id: Some(format!("direct-{call}")),
+                    kind: Some(megaplan::CallType::In),
+                    state: Some(megaplan::CallState::Calling),
+                    from_phone: Some(format!("+7950{n:07}")),
+                    ..megaplan::CallInfoFields::default()
+                })
+                .await
+                .unwrap();
+            let direct_took = t.elapsed();
+            if i >= 10 {
+                popup.push(took);
+                loopback.push(bare_took);
+                direct.push(direct_took);
+            }
+        }
+        (popup, loopback, direct, started.elapsed())
+    }
+}
+
 fn main() {
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
@@ -139,6 +233,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    let rate: f64 = std::env::var("BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50.0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -163,77 +261,50 @@ fn main() {
                 password: emu.seed().password.clone(),
             },
         );
-        let (mut popup, mut loopback, mut direct) = (Vec::new(), Vec::new(), Vec::new());
         let seen = std::cell::RefCell::new(None);
-        // Warm-up: the token, the connections, the staff.
-        for i in 0..(calls + 10) {
-            let call = 800_000_000 + i as i64;
-            let body = format!(
-                r#"{{"notification_name":"ringing","notification_time":"2026-11-24 10:00:00","call_session_id":{call},"direction":"in","contact_phone_number":"7950{i:07}","virtual_phone_number":"74950000000","employee_id":{UIS_EMPLOYEE},"leg_id":{}}}"#,
-                call * 10 + 1
-            );
-            let t = Instant::now();
-            let r = http
-                .post(&hook)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            // Woken by the emulator's own write, not by polling (tokio's timer has 1 ms steps).
-            assert!(
-                emu.state()
-                    .wait_until(Duration::from_secs(20), |s| has_call(s, &seen, call))
-                    .await,
-                "no callInfo for call {call}"
-            );
-            let took = t.elapsed();
-
-            let t = Instant::now();
-            let r = http
-                .post(&bare)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            let bare_took = t.elapsed();
-
-            let t = Instant::now();
-            mp.create_call_info(&megaplan::CallInfoFields {
-                provider_id: Some(format!("direct-{call}")),
-                kind: Some(megaplan::CallType::In),
-                state: Some(megaplan::CallState::Calling),
-                from_phone: Some(format!("+7950{i:07}")),
-                ..megaplan::CallInfoFields::default()
-            })
-            .await
-            .unwrap();
-            let direct_took = t.elapsed();
-            if i >= 10 {
-                popup.push(took);
-                loopback.push(bare_took);
-                direct.push(direct_took);
-            }
-        }
+        let mut run = Pass {
+            http: &http,
+            hook: &hook,
+            bare: &bare,
+            emu: &emu,
+            mp: &mp,
+            seen: &seen,
+            next_call: 800_000_000,
+        };
+        // Paced first: what a busy account sends; then back to back, as fast as one call at a time
+        // goes, where the WAL a thousand calls a second write is itself the load.
+        let paced = run.pass(calls, Some(rate)).await;
+        let flat_out = run.pass(calls, None).await;
         println!(
             "pop-up latency, {calls} calls one at a time ({backend:?}, default pipeline timings)"
         );
-        let (_, p99) = line("ringing in -> callInfo at the emulator", &popup);
-        let (_, bare99) = line("bare loopback request (axum \"ok\")", &loopback);
-        let (_, direct99) = line("direct POST /callInfo to the emulator", &direct);
-        println!(
-            "p99 ratio: {:.1}x the bare loopback request, {:.1}x a direct POST /callInfo",
-            p99.as_secs_f64() / bare99.as_secs_f64(),
-            p99.as_secs_f64() / direct99.as_secs_f64()
-        );
-        let tail: Vec<String> = [90, 95, 98, 100]
-            .iter()
-            .map(|&p| format!("p{p} {:.2} ms", percentile(popup.clone(), p).as_secs_f64() * 1e3))
-            .collect();
-        println!("pop-up tail: {}", tail.join(", "));
+        for (what, (popup, loopback, direct, took)) in [
+            (format!("paced at {rate} calls/s"), paced),
+            ("back to back".to_owned(), flat_out),
+        ] {
+            println!(
+                "-- {what} ({:.0} calls/s sent)",
+                calls as f64 / took.as_secs_f64()
+            );
+            let (_, p99) = line("ringing in -> callInfo at the emulator", &popup);
+            let (_, bare99) = line("bare loopback request (axum \"ok\")", &loopback);
+            let (_, direct99) = line("direct POST /callInfo to the emulator", &direct);
+            println!(
+                "p99 ratio: {:.1}x the bare loopback request, {:.1}x a direct POST /callInfo",
+                p99.as_secs_f64() / bare99.as_secs_f64(),
+                p99.as_secs_f64() / direct99.as_secs_f64()
+            );
+            let tail: Vec<String> = [90, 95, 98, 100]
+                .iter()
+                .map(|&p| {
+                    format!(
+                        "p{p} {:.2} ms",
+                        percentile(popup.clone(), p).as_secs_f64() * 1e3
+                    )
+                })
+                .collect();
+            println!("pop-up tail: {}", tail.join(", "));
+        }
         server.shutdown().await.unwrap();
         emu.shutdown().await;
     });

@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::ingress::InboxRow;
+use super::interim_rules::Planner;
 use super::now_ms;
 use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::worker::{self, Start, Worker};
@@ -27,10 +28,12 @@ use super::worker::{self, Start, Worker};
 pub struct HandedEvent {
     pub row: InboxRow,
     pub claimed_until: i64,
+    /// What the planner's statement in the commit returned for it ([`Planner::at_commit`]).
+    pub at_commit: Option<String>,
 }
 
 /// The inbox writer's side.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Handoff {
     tx: mpsc::UnboundedSender<Vec<HandedEvent>>,
     /// Events handed over and not finished yet.
@@ -39,6 +42,17 @@ pub struct Handoff {
     capacity: usize,
     /// How long the commit's claim of a handed-off event lasts.
     pub lease: Duration,
+    /// The worker's planner: its statements run in the commit of the events handed over.
+    pub planner: Arc<dyn Planner>,
+}
+
+impl std::fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handoff")
+            .field("capacity", &self.capacity)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Handoff {
@@ -80,6 +94,7 @@ pub fn start(
         in_hand: in_hand.clone(),
         capacity,
         lease,
+        planner: worker.planner.clone(),
     };
     let release = handoff.clone();
     let task = tokio::spawn(async move {
@@ -91,7 +106,10 @@ pub fn start(
                     let (w, release) = (worker.clone(), release.clone());
                     running.spawn(async move {
                         let n = events.len();
-                        let starts = events.into_iter().map(Start::Handed).collect();
+                        let starts = events
+                            .into_iter()
+                            .map(|h| Start::Handed(Box::new(h)))
+                            .collect();
                         if let Err(e) = worker::run_events(&w, starts).await {
                             // Their claim lapses and `requeue_lapsed` gives them to the queue.
                             tracing::warn!(error = %e, "handed-off events left to the queue");

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use uis::notification::EventKind;
 
 use super::handoff::{HandedEvent, Handoff};
+use super::interim_rules::{Arg, AtCommit, Planner};
 use super::store::{EventJob, JobConn, JobSignal, JobStore, in_tx};
 use super::{metrics, now_ms};
 
@@ -157,16 +158,17 @@ async fn writer(
         let started = Instant::now();
         let written = {
             let rows: Vec<&InboxRow> = batch.iter().map(|(r, _)| r).collect();
-            sink.write(&rows, claimed_until).await
+            let planner = local.map(|h| &*h.planner);
+            sink.write(&rows, claimed_until, planner).await
         };
         metrics::inbox_commit(n, started.elapsed());
         match written {
             Ok(outcomes) => {
                 let mut accepted = Vec::new();
-                for ((row, reply), outcome) in batch.drain(..).zip(outcomes) {
+                for ((row, reply), (outcome, at_commit)) in batch.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                     if outcome == Accepted::New {
-                        accepted.push(row);
+                        accepted.push((row, at_commit));
                     }
                 }
                 match (local, claimed_until) {
@@ -175,7 +177,11 @@ async fn writer(
                         if !accepted.is_empty() {
                             let handed = accepted
                                 .into_iter()
-                                .map(|row| HandedEvent { row, claimed_until })
+                                .map(|(row, at_commit)| HandedEvent {
+                                    row,
+                                    claimed_until,
+                                    at_commit,
+                                })
                                 .collect();
                             h.send(handed);
                         }
@@ -218,13 +224,20 @@ impl Sink {
         }
     }
 
+    /// Each row's outcome with what the planner's [`Planner::at_commit`] statement for it
+    /// returned (SQLite, `planner` given: rows handed to this process's worker).
     async fn write(
         &mut self,
         rows: &[&InboxRow],
         claimed_until: Option<i64>,
-    ) -> anyhow::Result<Vec<Accepted>> {
+        planner: Option<&dyn Planner>,
+    ) -> anyhow::Result<Vec<(Accepted, Option<String>)>> {
         match self {
-            Sink::Pool(store) => write_batch(store, rows, claimed_until).await,
+            Sink::Pool(store) => Ok(write_batch(store, rows, claimed_until)
+                .await?
+                .into_iter()
+                .map(|a| (a, None))
+                .collect()),
             Sink::Sqlite { options, conn } => {
                 let c = match conn {
                     Some(c) => c,
@@ -236,7 +249,13 @@ impl Sink {
                         conn.insert(c)
                     }
                 };
-                let written = write_sqlite(c, rows, claimed_until).await;
+                let mut written = write_sqlite(c, rows, claimed_until, planner).await;
+                if let (Err(e), Some(_)) = (&written, planner) {
+                    // The planner's statements never cost an event: the rows alone, once more.
+                    tracing::warn!(error = %e, "inbox commit with the planner's statements failed");
+                    let _ = sqlx::Executor::execute(&mut *c, "ROLLBACK").await;
+                    written = write_sqlite(c, rows, claimed_until, None).await;
+                }
                 if written.is_err() {
                     // Closing the connection rolls back whatever the failed commit left open.
                     *conn = None;
@@ -250,13 +269,16 @@ impl Sink {
 /// The SQLite commit in one round trip: `BEGIN IMMEDIATE; INSERT …; INSERT INTO Jobs …; COMMIT`
 /// in one multi-statement query (a round trip to SQLite's thread costs more than a batch's rows
 /// when the cores are busy). The job names every row; a duplicate's id never reaches the inbox and
-/// the worker passes it over.
+/// the worker passes it over. Rows claimed for this process's worker get the `planner`'s
+/// statement each, before the COMMIT; what it returns comes back with the row's outcome.
 async fn write_sqlite(
     conn: &mut sqlx::SqliteConnection,
     rows: &[&InboxRow],
     claimed_until: Option<i64>,
-) -> anyhow::Result<Vec<Accepted>> {
+    planner: Option<&dyn Planner>,
+) -> anyhow::Result<Vec<(Accepted, Option<String>)>> {
     use futures::TryStreamExt;
+    use sqlx::Row;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -278,23 +300,53 @@ async fn write_sqlite(
         super::store::push_sqlite_jobs(&mut q, &[job], now);
         q.push("; ");
     }
+    // Which row each planner statement is for, in order.
+    let mut planned = Vec::new();
+    if let (Some(planner), Some(_)) = (planner, claimed_until) {
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(statement) = planner.at_commit(row) {
+                push_at_commit(&mut q, &statement);
+                q.push("; ");
+                planned.push(i);
+            }
+        }
+    }
     q.push("COMMIT");
-    // sqlx 0.9 deprecates several statements in one prepared query (SQLite alone runs them), but
-    // `raw_sql` takes no bound values; pinned by Cargo.lock, revisit when sqlx drops it.
-    #[allow(deprecated)]
-    let counts: Vec<u64> = q
-        .build()
-        .fetch_many(&mut *conn)
-        .try_filter_map(|step| async move { Ok(step.left().map(|r| r.rows_affected())) })
-        .try_collect()
-        .await?;
-    // One count per statement: BEGIN, each INSERT into the inbox, the job (if any), COMMIT.
-    if counts.len() != chunks.len() + jobs + 2 {
+    let first_planned = 1 + chunks.len() + jobs;
+    let mut returned: Vec<Option<String>> = vec![None; rows.len()];
+    let mut counts: Vec<u64> = Vec::new();
+    {
+        // sqlx 0.9 deprecates several statements in one prepared query (SQLite alone runs them), but
+        // `raw_sql` takes no bound values; pinned by Cargo.lock, revisit when sqlx drops it.
+        #[allow(deprecated)]
+        let mut steps = q.build().fetch_many(&mut *conn);
+        while let Some(step) = steps.try_next().await? {
+            match step {
+                sqlx::Either::Left(done) => counts.push(done.rows_affected()),
+                // A row comes before its statement's count: the statement is the next to count.
+                sqlx::Either::Right(row) => {
+                    if let Some(&i) = counts
+                        .len()
+                        .checked_sub(first_planned)
+                        .and_then(|k| planned.get(k))
+                    {
+                        returned[i] = row.try_get::<Option<String>, _>(0)?;
+                    }
+                }
+            }
+        }
+    }
+    // One count per statement: BEGIN, each INSERT into the inbox, the job (if any), the planner's,
+    // COMMIT.
+    if counts.len() != first_planned + planned.len() + 1 {
         anyhow::bail!("the inbox commit ran {} of its statements", counts.len());
     }
     let inserted: u64 = counts[1..=chunks.len()].iter().sum();
     if inserted as usize == rows.len() {
-        return Ok(vec![Accepted::New; rows.len()]);
+        return Ok(vec![Accepted::New; rows.len()]
+            .into_iter()
+            .zip(returned)
+            .collect());
     }
     // Some were duplicates (rare): the fresh ids now in the inbox are the rows taken.
     let mut q = sqlx::QueryBuilder::new("SELECT id FROM inbox_events WHERE id IN (");
@@ -312,14 +364,43 @@ async fn write_sqlite(
         .collect();
     Ok(rows
         .iter()
-        .map(|r| {
+        .zip(returned)
+        .map(|(r, returned)| {
             if taken.contains(&r.id) {
-                Accepted::New
+                (Accepted::New, returned)
             } else {
-                Accepted::Duplicate
+                (Accepted::Duplicate, None)
             }
         })
         .collect())
+}
+
+/// Appends a planner's statement to the commit, each `$N` bound to its `N`th argument (an `N`
+/// with no argument is left as written: the statement then fails and the commit is retried
+/// without the planner's statements).
+fn push_at_commit(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, statement: &AtCommit) {
+    let mut rest = statement.sql;
+    while let Some(at) = rest.find('$') {
+        q.push(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+        match n.checked_sub(1).and_then(|i| statement.args.get(i)) {
+            Some(Arg::Text(t)) => {
+                q.push_bind(t.clone());
+            }
+            Some(Arg::Int(v)) => {
+                q.push_bind(*v);
+            }
+            None => {
+                q.push(&rest[at..at + 1 + digits]);
+            }
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    q.push(rest);
 }
 
 /// Appends the inbox's multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` to `q`: queued, or

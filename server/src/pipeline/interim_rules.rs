@@ -66,6 +66,26 @@ pub struct PlanInput<'a> {
     pub time_zone: chrono_tz::Tz,
     pub pool: &'a sqlx::AnyPool,
     pub notification: &'a Notification,
+    /// What the planner's [`Planner::at_commit`] statement returned in the commit that accepted
+    /// this event, on its first attempt when it was handed to this process's worker.
+    pub at_commit: Option<&'a str>,
+}
+
+/// A statement the SQLite inbox commit runs, in its transaction right after the rows, for an
+/// event it hands to this process's worker: what the planner would otherwise do in a round trip
+/// of its own on the way to the pop-up card. `$N` in `sql` is `args[N - 1]`; the one text it may
+/// return reaches [`Planner::plan`] as [`PlanInput::at_commit`].
+#[derive(Debug, Clone)]
+pub struct AtCommit {
+    pub sql: &'static str,
+    pub args: Vec<Arg>,
+}
+
+/// A value bound into an [`AtCommit`] statement.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(i64),
 }
 
 /// Turns a parsed UIS notification into actions; the telephony issue plugs `domain::rules::decide`
@@ -79,6 +99,12 @@ pub trait Planner: Send + Sync + 'static {
     /// returned `Err`.
     fn executed<'a>(&'a self, _input: Executed<'a>) -> BoxFuture<'a, ()> {
         Box::pin(async {})
+    }
+
+    /// The statement the inbox commit runs for `row`, an event handed to this process's worker
+    /// (`row.id` is in the inbox only if the row was not a duplicate). `None`: nothing.
+    fn at_commit(&self, _row: &super::ingress::InboxRow) -> Option<AtCommit> {
+        None
     }
 }
 

@@ -51,7 +51,7 @@ pub enum Start {
     /// From the queue: the worker claims the inbox row first.
     Queued(String),
     /// From this process's inbox commit, which claimed the row for this worker.
-    Handed(HandedEvent),
+    Handed(Box<HandedEvent>),
 }
 
 impl Start {
@@ -127,6 +127,8 @@ struct Event {
     body: String,
     attempts: i64,
     time_zone: String,
+    /// What the planner's statement in the accepting commit returned (first attempt, handed off).
+    at_commit: Option<String>,
 }
 
 impl From<EventRow> for Event {
@@ -141,6 +143,7 @@ impl From<EventRow> for Event {
             body,
             attempts,
             time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
+            at_commit: None,
         }
     }
 }
@@ -222,7 +225,7 @@ impl Worker {
                 Some(ev) => (id, ev),
                 None => return Ok(()),
             },
-            Start::Handed(h) => match self.handed(h).await? {
+            Start::Handed(h) => match self.handed(*h).await? {
                 Some(started) => started,
                 None => return Ok(()),
             },
@@ -281,6 +284,7 @@ impl Worker {
                 body: row.body,
                 attempts: 1,
                 time_zone: tz.name().to_owned(),
+                at_commit: h.at_commit,
             };
             return Ok(Some((row.id, ev)));
         }
@@ -460,6 +464,7 @@ impl Worker {
                         time_zone: tz,
                         pool: &self.pool,
                         notification: &n,
+                        at_commit: ev.at_commit.as_deref(),
                     })
                     .await)
             }

@@ -25,7 +25,10 @@ use serde_json::Value;
 use sqlx::AnyPool;
 use uis::notification::{EventKind, Notification};
 
-use crate::pipeline::interim_rules::{CardClaim, Executed, Plan, PlanInput, Planner};
+use crate::pipeline::ingress::InboxRow;
+use crate::pipeline::interim_rules::{
+    Arg, AtCommit, CardClaim, Executed, Plan, PlanInput, Planner,
+};
 use crate::pipeline::now_ms;
 
 /// How long an event may hold its call without finishing (a crashed worker's hold ends then).
@@ -113,6 +116,33 @@ impl Planner for TelephonyPlanner {
                     Err(e)
                 }
             }
+        })
+    }
+
+    /// A UIS call event handed to this process's worker takes its call in the commit that
+    /// accepted it: the take's round trip to SQLite is off the way to the pop-up card.
+    fn at_commit(&self, row: &InboxRow) -> Option<AtCommit> {
+        let call = row.call_session_id?;
+        if row.source != "uis" {
+            return None;
+        }
+        let kind = EventKind::from_path_segment(&row.event_type)?;
+        let n = uis::notification::parse(
+            kind,
+            row.content_type.as_deref(),
+            row.query.as_deref(),
+            row.body.as_bytes(),
+            row.time_zone.unwrap_or(chrono_tz::Europe::Moscow),
+        )
+        .ok()?;
+        if n.call_session_id != Some(call) {
+            return None;
+        }
+        let client_key =
+            phone(n.contact_phone_number.as_deref()).map(|p| format!("client:{}", p.as_e164()));
+        Some(AtCommit {
+            sql: TAKE_AT_COMMIT,
+            args: take_args(&row.account_id, call, &row.id, client_key),
         })
     }
 
@@ -233,11 +263,22 @@ async fn hold(
     let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
     let client_key = phone.map(|p| format!("client:{}", p.as_e164()));
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
+    // Taken in the commit that accepted the event, when it was handed to this process's worker.
+    let mut at_commit = input.at_commit;
     loop {
-        if let Some((mut facts, side)) = take(pool, account, call, event_id, client_key.as_deref())
-            .await
-            .map_err(db)?
-        {
+        let taken = match at_commit.take().map(serde_json::from_str::<FactsRow>) {
+            Some(Ok(row)) => Some(split(row)),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, call, "the commit's take of the call unreadable; taken again");
+                take(pool, account, call, event_id, client_key.as_deref())
+                    .await
+                    .map_err(db)?
+            }
+            None => take(pool, account, call, event_id, client_key.as_deref())
+                .await
+                .map_err(db)?,
+        };
+        if let Some((mut facts, side)) = taken {
             let Some(event) = call_event(input.notification, call, &mut facts) else {
                 release(pool, account, call, event_id, None, false).await;
                 return Ok(None);
@@ -287,9 +328,60 @@ async fn earlier(
     Ok(n)
 }
 
-/// Takes the call for `event_id` — unless an earlier event of the call is still to be processed,
-/// or another event holds it and its hold has not lapsed — and returns the call's stored facts
-/// and the account's side (`client_key`: the action key of the phone's client).
+/// Takes the call for `$3` (account `$1`, call `$2`, hold until `$4`, now `$5`) — unless the
+/// event is not in the inbox (a duplicate), an earlier event of the call is still to be
+/// processed, or another event holds it and its hold has not lapsed — returning the call's stored
+/// facts and the account's side (`$6`: the action key of the phone's client) as `$returning`.
+macro_rules! take_sql {
+    ($returning:expr) => {
+        concat!(
+            "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, \
+               version, card_unsure) \
+             SELECT $1, $2, $3, $4, $5, 1, 2 WHERE NOT EXISTS (",
+            earlier!(),
+            ") AND EXISTS (SELECT 1 FROM inbox_events WHERE id = $3) \
+             ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
+               busy_event = excluded.busy_event, busy_until = excluded.busy_until, \
+               updated_at = excluded.updated_at, version = call_facts.version + 1, \
+               card_unsure = CASE WHEN call_facts.card_unsure = 2 THEN 1 ELSE call_facts.card_unsure END \
+             WHERE call_facts.busy_event IS NULL OR call_facts.busy_event = excluded.busy_event \
+               OR call_facts.busy_until < excluded.updated_at \
+             RETURNING ",
+            $returning
+        )
+    };
+}
+
+/// The columns of [`FactsRow`].
+macro_rules! facts_columns {
+    () => {
+        "virtual_number, contact_phone, direction, external_id, params, first_talked, \
+         last_talked, card_shown, finished, created_client, card_unsure, \
+         (SELECT active FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
+         (SELECT settings FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
+         (SELECT staff_version FROM accounts WHERE id = $1), \
+         (SELECT megaplan_id FROM action_records \
+           WHERE account_id = $1 AND action_key = $6 AND state = 'done')"
+    };
+}
+
+/// The take in the inbox commit (SQLite): the [`FactsRow`] as one JSON array.
+const TAKE_AT_COMMIT: &str = take_sql!(concat!("json_array(", facts_columns!(), ")"));
+
+/// The arguments of [`take_sql`].
+fn take_args(account: &str, call: i64, event_id: &str, client_key: Option<String>) -> Vec<Arg> {
+    let now = now_ms();
+    vec![
+        Arg::Text(Some(account.to_owned())),
+        Arg::Int(call),
+        Arg::Text(Some(event_id.to_owned())),
+        Arg::Int(now + HOLD.as_millis() as i64),
+        Arg::Int(now),
+        Arg::Text(client_key),
+    ]
+}
+
+/// Takes the call for `event_id` (see [`take_sql`]).
 async fn take(
     pool: &AnyPool,
     account: &str,
@@ -298,34 +390,21 @@ async fn take(
     client_key: Option<&str>,
 ) -> Result<Option<(Facts, AccountRow)>, sqlx::Error> {
     let now = now_ms();
-    let row: Option<FactsRow> = sqlx::query_as(concat!(
-        "INSERT INTO call_facts (account_id, call_session_id, busy_event, busy_until, updated_at, version, \
-           card_unsure) \
-         SELECT $1, $2, $3, $4, $5, 1, 2 WHERE NOT EXISTS (",
-        earlier!(),
-        ") ON CONFLICT (account_id, call_session_id) DO UPDATE SET \
-           busy_event = excluded.busy_event, busy_until = excluded.busy_until, \
-           updated_at = excluded.updated_at, version = call_facts.version + 1, \
-           card_unsure = CASE WHEN call_facts.card_unsure = 2 THEN 1 ELSE call_facts.card_unsure END \
-         WHERE call_facts.busy_event IS NULL OR call_facts.busy_event = excluded.busy_event \
-           OR call_facts.busy_until < excluded.updated_at \
-         RETURNING virtual_number, contact_phone, direction, external_id, params, first_talked, \
-           last_talked, card_shown, finished, created_client, card_unsure, \
-           (SELECT active FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
-           (SELECT settings FROM account_settings WHERE account_id = $1 AND section = 'telephony'), \
-           (SELECT staff_version FROM accounts WHERE id = $1), \
-           (SELECT megaplan_id FROM action_records \
-             WHERE account_id = $1 AND action_key = $6 AND state = 'done')"
-    ))
-    .bind(account)
-    .bind(call)
-    .bind(event_id)
-    .bind(now + HOLD.as_millis() as i64)
-    .bind(now)
-    .bind(client_key)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|row| {
+    let row: Option<FactsRow> = sqlx::query_as(take_sql!(facts_columns!()))
+        .bind(account)
+        .bind(call)
+        .bind(event_id)
+        .bind(now + HOLD.as_millis() as i64)
+        .bind(now)
+        .bind(client_key)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(split))
+}
+
+/// A taken call's row as its facts and the account's side.
+fn split(row: FactsRow) -> (Facts, AccountRow) {
+    {
         let (
             virtual_number,
             contact_phone,
@@ -365,7 +444,7 @@ async fn take(
             client,
         };
         (facts, side)
-    }))
+    }
 }
 
 /// The facts a notification brought, stored when its event gives the call back.

@@ -2,6 +2,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use uis_megaplan::pipeline::ingress::InboxRow;
+use uis_megaplan::pipeline::interim_rules::{
+    Arg, AtCommit, InterimRules, Plan, PlanInput, Planner,
+};
+
 use crate::helpers::BACKENDS;
 use crate::pipeline_support::*;
 use uis_megaplan::testing::{TestBackend, TestDb};
@@ -927,5 +935,82 @@ async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_
         wait_done(pool, 2, Duration::from_secs(20)).await;
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
         app.server.shutdown().await.unwrap();
+    }
+}
+
+/// The interim rules, plus a statement for the inbox commit; records what each planned event got
+/// back from it.
+struct CommitStatement {
+    sql: &'static str,
+    seen: std::sync::Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl Planner for CommitStatement {
+    fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>> {
+        self.seen.lock().unwrap().push((
+            input.event_id.to_owned(),
+            input.at_commit.map(str::to_owned),
+        ));
+        InterimRules.plan(input)
+    }
+
+    fn at_commit(&self, row: &InboxRow) -> Option<AtCommit> {
+        Some(AtCommit {
+            sql: self.sql,
+            args: vec![
+                Arg::Text(Some(row.id.clone())),
+                Arg::Int(row.call_session_id.unwrap_or(-1)),
+            ],
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_planner_statement_runs_in_the_commit_that_accepts_its_event_and_never_costs_the_event() {
+    // SQLite: the statement joins the inbox commit (PostgreSQL commits without it).
+    for (sql, expect_returned) in [
+        // Only an event the commit took is in the inbox when its statement runs.
+        (
+            "SELECT $1 || ':' || $2 WHERE EXISTS (SELECT 1 FROM inbox_events WHERE id = $1)",
+            true,
+        ),
+        (
+            "SELECT no_such_column FROM no_such_table WHERE $1 = $2",
+            false,
+        ),
+    ] {
+        let Some(db) = TestDb::new(TestBackend::Sqlite).await else {
+            continue;
+        };
+        let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+        let planner = Arc::new(CommitStatement {
+            sql,
+            seen: Default::default(),
+        });
+        let (server, _) = start_server_planning(&db, &emu, test_config(), planner.clone()).await;
+        let http = reqwest::Client::new();
+        let calls = calls(9900, 1);
+        // Twice: the second is a duplicate, answered 200 and neither committed nor planned.
+        send_calls(&server.url(), &http, &calls).await;
+        send_calls(&server.url(), &http, &calls).await;
+        let pool = &server.state.db.pool;
+        wait_done(pool, 2, Duration::from_secs(20)).await;
+        assert_exactly_once(&emu, &calls, sql);
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM inbox_events ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let mut seen = planner.seen.lock().unwrap().clone();
+        seen.sort();
+        let expected: Vec<(String, Option<String>)> = ids
+            .into_iter()
+            .map(|(id,)| {
+                let returned = expect_returned.then(|| format!("{id}:9900"));
+                (id, returned)
+            })
+            .collect();
+        assert_eq!(seen, expected, "{sql}");
+        server.shutdown().await.unwrap();
+        emu.shutdown().await;
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use sqlx::AnyPool;
 use uis_megaplan::config::ServeArgs;
 use uis_megaplan::pipeline::connections::{MegaplanConnection, StaticConnections};
+use uis_megaplan::pipeline::interim_rules::{InterimRules, Planner};
 use uis_megaplan::pipeline::{PipelineConfig, PipelineParts};
 use uis_megaplan::testing::{TestBackend, TestDb};
 use uis_megaplan::{RunningServer, start_with};
@@ -47,6 +48,17 @@ pub async fn start_server(
     emu: &Emulator,
     config: PipelineConfig,
 ) -> (RunningServer, Arc<StaticConnections>) {
+    // These tests are about delivery, not rules: the interim rules act without settings.
+    start_server_planning(db, emu, config, Arc::new(InterimRules)).await
+}
+
+/// [`start_server`] with another planner.
+pub async fn start_server_planning(
+    db: &TestDb,
+    emu: &Emulator,
+    config: PipelineConfig,
+    planner: Arc<dyn Planner>,
+) -> (RunningServer, Arc<StaticConnections>) {
     let connections = Arc::new(StaticConnections::default());
     connections.insert(
         ACCOUNT,
@@ -61,8 +73,7 @@ pub async fn start_server(
     let parts = PipelineParts {
         config,
         connections: Some(connections.clone()),
-        // These tests are about delivery, not rules: the interim rules act without settings.
-        planner: Arc::new(uis_megaplan::pipeline::interim_rules::InterimRules),
+        planner,
     };
     let server = start_with(&args, parts).await.expect("server starts");
     insert_account(&server.state.db.pool, ACCOUNT, KEY).await;
