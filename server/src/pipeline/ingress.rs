@@ -53,6 +53,9 @@ pub struct InboxRow {
     pub received_at: i64,
     /// The account's zone, for this process's worker when the event is handed to it (not stored).
     pub time_zone: Option<chrono_tz::Tz>,
+    /// The UIS notification as ingress parsed it, for this process's planner and worker (not
+    /// stored: they parse the body again when the event comes from the queue).
+    pub notification: Option<Arc<uis::notification::Notification>>,
 }
 
 impl InboxRow {
@@ -76,6 +79,7 @@ impl InboxRow {
             body: String::new(),
             received_at: now_ms(),
             time_zone: None,
+            notification: None,
         }
     }
 }
@@ -622,6 +626,7 @@ async fn uis_hook(
             );
             row.call_session_id = n.call_session_id;
             row.time_zone = Some(account.time_zone);
+            row.notification = Some(Arc::new(n));
             row
         }
         Err(e) => {

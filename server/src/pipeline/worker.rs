@@ -129,6 +129,8 @@ struct Event {
     time_zone: String,
     /// What the planner's statement in the accepting commit returned (first attempt, handed off).
     at_commit: Option<String>,
+    /// The notification as ingress parsed it (handed off).
+    notification: Option<Arc<uis::notification::Notification>>,
 }
 
 impl From<EventRow> for Event {
@@ -144,6 +146,7 @@ impl From<EventRow> for Event {
             attempts,
             time_zone: tz.unwrap_or_else(|| "Europe/Moscow".into()),
             at_commit: None,
+            notification: None,
         }
     }
 }
@@ -285,6 +288,7 @@ impl Worker {
                 attempts: 1,
                 time_zone: tz.name().to_owned(),
                 at_commit: h.at_commit,
+                notification: row.notification,
             };
             return Ok(Some((row.id, ev)));
         }
@@ -448,14 +452,19 @@ impl Worker {
                 let kind = uis::notification::EventKind::from_path_segment(&ev.event_type)
                     .ok_or_else(|| format!("unknown UIS event {}", ev.event_type))?;
                 let tz = ev.time_zone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-                let n = uis::notification::parse(
-                    kind,
-                    ev.content_type.as_deref(),
-                    ev.query.as_deref(),
-                    ev.body.as_bytes(),
-                    tz,
-                )
-                .map_err(|e| e.to_string())?;
+                let n = match &ev.notification {
+                    Some(n) => n.clone(),
+                    None => Arc::new(
+                        uis::notification::parse(
+                            kind,
+                            ev.content_type.as_deref(),
+                            ev.query.as_deref(),
+                            ev.body.as_bytes(),
+                            tz,
+                        )
+                        .map_err(|e| e.to_string())?,
+                    ),
+                };
                 Ok(self
                     .planner
                     .plan(PlanInput {

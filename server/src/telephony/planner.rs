@@ -122,22 +122,8 @@ impl Planner for TelephonyPlanner {
     /// A UIS call event handed to this process's worker takes its call in the commit that
     /// accepted it: the take's round trip to SQLite is off the way to the pop-up card.
     fn at_commit(&self, row: &InboxRow) -> Option<AtCommit> {
-        let call = row.call_session_id?;
-        if row.source != "uis" {
-            return None;
-        }
-        let kind = EventKind::from_path_segment(&row.event_type)?;
-        let n = uis::notification::parse(
-            kind,
-            row.content_type.as_deref(),
-            row.query.as_deref(),
-            row.body.as_bytes(),
-            row.time_zone.unwrap_or(chrono_tz::Europe::Moscow),
-        )
-        .ok()?;
-        if n.call_session_id != Some(call) {
-            return None;
-        }
+        let n = row.notification.as_deref()?;
+        let call = n.call_session_id?;
         let client_key =
             phone(n.contact_phone_number.as_deref()).map(|p| format!("client:{}", p.as_e164()));
         Some(AtCommit {
@@ -268,15 +254,14 @@ async fn hold(
     loop {
         let taken = match at_commit.take().map(serde_json::from_str::<FactsRow>) {
             Some(Ok(row)) => Some(split(row)),
-            Some(Err(e)) => {
-                tracing::warn!(error = %e, call, "the commit's take of the call unreadable; taken again");
+            other => {
+                if let Some(Err(e)) = other {
+                    tracing::warn!(error = %e, call, "the commit's take of the call unreadable; taken again");
+                }
                 take(pool, account, call, event_id, client_key.as_deref())
                     .await
                     .map_err(db)?
             }
-            None => take(pool, account, call, event_id, client_key.as_deref())
-                .await
-                .map_err(db)?,
         };
         if let Some((mut facts, side)) = taken {
             let Some(event) = call_event(input.notification, call, &mut facts) else {
@@ -389,62 +374,57 @@ async fn take(
     event_id: &str,
     client_key: Option<&str>,
 ) -> Result<Option<(Facts, AccountRow)>, sqlx::Error> {
-    let now = now_ms();
-    let row: Option<FactsRow> = sqlx::query_as(take_sql!(facts_columns!()))
-        .bind(account)
-        .bind(call)
-        .bind(event_id)
-        .bind(now + HOLD.as_millis() as i64)
-        .bind(now)
-        .bind(client_key)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(split))
+    let mut q = sqlx::query_as::<_, FactsRow>(take_sql!(facts_columns!()));
+    for arg in take_args(account, call, event_id, client_key.map(str::to_owned)) {
+        q = match arg {
+            Arg::Text(t) => q.bind(t),
+            Arg::Int(v) => q.bind(v),
+        };
+    }
+    Ok(q.fetch_optional(pool).await?.map(split))
 }
 
 /// A taken call's row as its facts and the account's side.
 fn split(row: FactsRow) -> (Facts, AccountRow) {
-    {
-        let (
-            virtual_number,
-            contact_phone,
-            direction,
-            external_id,
-            params,
-            first_talked,
-            last_talked,
-            card,
-            fin,
-            created,
-            card_unsure,
-            active,
-            settings,
-            staff_version,
-            client,
-        ) = row;
-        let facts = Facts {
-            virtual_number,
-            contact_phone,
-            direction,
-            external_id,
-            params: params
-                .and_then(|p| serde_json::from_str(&p).ok())
-                .unwrap_or_default(),
-            first_talked,
-            last_talked,
-            card_shown: card != 0,
-            finished: fin != 0,
-            created_client: created != 0,
-            card_unsure,
-        };
-        let side = AccountRow {
-            active,
-            settings,
-            staff_version: staff_version.unwrap_or(0),
-            client,
-        };
-        (facts, side)
-    }
+    let (
+        virtual_number,
+        contact_phone,
+        direction,
+        external_id,
+        params,
+        first_talked,
+        last_talked,
+        card,
+        fin,
+        created,
+        card_unsure,
+        active,
+        settings,
+        staff_version,
+        client,
+    ) = row;
+    let facts = Facts {
+        virtual_number,
+        contact_phone,
+        direction,
+        external_id,
+        params: params
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default(),
+        first_talked,
+        last_talked,
+        card_shown: card != 0,
+        finished: fin != 0,
+        created_client: created != 0,
+        card_unsure,
+    };
+    let side = AccountRow {
+        active,
+        settings,
+        staff_version: staff_version.unwrap_or(0),
+        client,
+    };
+    (facts, side)
 }
 
 /// The facts a notification brought, stored when its event gives the call back.
