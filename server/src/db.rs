@@ -48,8 +48,11 @@ pub struct Db {
 /// few milliseconds added to whichever webhook or pop-up card commits then. [`checkpoints`] runs
 /// them in the background instead; this threshold only backs it up.
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 16_000;
-/// How often the background checkpoint copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How often the background checkpoint copies the WAL into the database file. Once a second, not
+/// four times: each checkpoint syncs the WAL and the file, and a page rewritten meanwhile is copied
+/// once (pop-up bench, interleaved runs: p99 4.4–4.9 × the bare request instead of 5.3–6.1 × when
+/// saturated).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// Copies the SQLite WAL into the database file every [`CHECKPOINT_EVERY`] without waiting for
 /// readers or writers (PASSIVE), on a connection of its own, until `stopped` turns true.
