@@ -273,8 +273,8 @@ impl Sink {
 /// The SQLite commit in one round trip: `BEGIN IMMEDIATE; INSERT …; INSERT INTO Jobs …; COMMIT`
 /// in one multi-statement query (a round trip to SQLite's thread costs more than a batch's rows
 /// when the cores are busy). The job names every row; a duplicate's id never reaches the inbox and
-/// the worker passes it over. Rows claimed for this process's worker get the `planner`'s
-/// statement each, before the COMMIT; what it returns comes back with the row's outcome.
+/// the worker passes it over. With a `planner` (the rows are claimed for this process's worker),
+/// each row gets its statement before the COMMIT; what it returns comes back with the row's outcome.
 async fn write_sqlite(
     conn: &mut sqlx::SqliteConnection,
     rows: &[&InboxRow],
@@ -306,7 +306,7 @@ async fn write_sqlite(
     }
     // Which row each planner statement is for, in order.
     let mut planned = Vec::new();
-    if let (Some(planner), Some(_)) = (planner, claimed_until) {
+    if let Some(planner) = planner {
         for (i, row) in rows.iter().enumerate() {
             if let Some(statement) = planner.at_commit(row) {
                 push_at_commit(&mut q, &statement);
