@@ -169,10 +169,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// The key of the `EnsureClient` of `phone`: its record names the phone's client.
+    pub fn client_key(phone: &Phone) -> String {
+        format!("client:{}", phone.as_e164())
+    }
+
     /// Stable across retries and replays of the same event, distinct within one decision.
     pub fn idempotency_key(&self) -> String {
         match self {
-            Action::EnsureClient { phone, .. } => format!("client:{}", phone.as_e164()),
+            Action::EnsureClient { phone, .. } => Action::client_key(phone),
             Action::UpdateClientExtraFields {
                 call_session_id, ..
             } => format!("client-fields:{call_session_id}"),

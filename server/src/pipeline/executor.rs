@@ -454,7 +454,7 @@ impl<'a> Executor<'a> {
                 }
                 // The plan read this record a moment ago; a client created since is in Megaplan.
                 if self.unrecorded_client.as_deref() != Some(p.as_e164())
-                    && let Some(r) = self.record(&format!("client:{}", p.as_e164())).await?
+                    && let Some(r) = self.record(&Action::client_key(p)).await?
                     && let Some(l) = r.megaplan
                 {
                     return Ok(Some(l));

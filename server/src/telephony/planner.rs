@@ -124,8 +124,7 @@ impl Planner for TelephonyPlanner {
     fn at_commit(&self, row: &InboxRow) -> Option<AtCommit> {
         let n = row.notification.as_deref()?;
         let call = n.call_session_id?;
-        let client_key =
-            phone(n.contact_phone_number.as_deref()).map(|p| format!("client:{}", p.as_e164()));
+        let client_key = phone(n.contact_phone_number.as_deref()).map(|p| Action::client_key(&p));
         Some(AtCommit {
             sql: TAKE_AT_COMMIT,
             args: take_args(&row.account_id, call, &row.id, client_key),
@@ -247,7 +246,7 @@ async fn hold(
 ) -> Result<Option<Taken>, String> {
     let db = |e: sqlx::Error| format!("database: {e}");
     let (pool, account, event_id) = (input.pool, input.account_id, input.event_id);
-    let client_key = phone.map(|p| format!("client:{}", p.as_e164()));
+    let client_key = phone.map(Action::client_key);
     let deadline = std::time::Instant::now() + WAIT_FOR_CALL;
     // Taken in the commit that accepted the event, when it was handed to this process's worker.
     let mut at_commit = input.at_commit;
@@ -657,7 +656,7 @@ async fn client_record(
         "SELECT megaplan_id FROM action_records WHERE account_id = $1 AND action_key = $2 AND state = 'done'",
     )
     .bind(account)
-    .bind(format!("client:{}", p.as_e164()))
+    .bind(Action::client_key(p))
     .fetch_optional(pool)
     .await?;
     Ok(Some((p.as_e164().to_owned(), row.and_then(|(id,)| id))))
