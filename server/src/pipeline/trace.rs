@@ -47,27 +47,46 @@ pub async fn try_write_all<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    const COLUMNS: usize = 11;
     if steps.is_empty() {
         return Ok(());
     }
+    let q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(steps.len(), 1)));
+    bind_steps(q, account_id, event_id, steps)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+const COLUMNS: usize = 11;
+
+/// The `INSERT` of `rows` steps, its placeholders numbered from `$first` (the statement may follow
+/// others in one query).
+pub(super) fn insert_sql(rows: usize, first: usize) -> String {
     // `$n` placeholders written out: the `Any` driver's QueryBuilder writes `?`, which PostgreSQL refuses.
-    let rows = (0..steps.len())
+    let rows = (0..rows)
         .map(|r| {
-            let cols = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
+            let cols = (0..COLUMNS)
+                .map(|c| format!("${}", first + r * COLUMNS + c))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!("({cols})")
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let sql = format!(
+    format!(
         "INSERT INTO event_trace (id, event_id, account_id, at, step, action_key, request, status, \
          created_ids, duration_ms, detail) VALUES {rows}"
-    );
+    )
+}
+
+/// Binds the values of [`insert_sql`]'s placeholders, in order.
+pub(super) fn bind_steps<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    account_id: &str,
+    event_id: &str,
+    steps: Vec<Step<'_>>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     let now = now_ms();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for s in steps {
         let at = s.at.unwrap_or(now);
         q = q
@@ -83,8 +102,7 @@ where
             .bind(s.duration_ms)
             .bind(s.detail);
     }
-    q.execute(db).await?;
-    Ok(())
+    q
 }
 
 /// Sorts like the steps were written (time, then this process's sequence), unique across servers.

@@ -547,28 +547,82 @@ impl Worker {
             }
         };
         let decision = steps.decision.as_deref();
-        let mut tx = self.pool.begin().await?;
-        end(&mut *tx, event_id, status, now, why.as_deref(), decision).await?;
         steps.list.push(Step {
             step: status,
             detail: why.clone(),
             ..Step::default()
         });
-        match trace::try_write_all(&mut *tx, &ev.account_id, event_id, steps.list).await {
-            Ok(()) => tx.commit().await?,
-            Err(e) => {
-                // A trace that cannot be written never holds the event back (on PostgreSQL the
-                // failed statement spoilt the transaction: the state is written alone).
-                tracing::warn!(error = %e, event_id, "cannot write the event trace");
-                tx.rollback().await?;
-                end(&self.pool, event_id, status, now, why.as_deref(), decision).await?;
+        let written = match self.store {
+            JobStore::Sqlite(_) => {
+                self.end_sqlite(
+                    event_id,
+                    ev,
+                    status,
+                    now,
+                    why.as_deref(),
+                    decision,
+                    steps.list,
+                )
+                .await
             }
+            _ => {
+                let mut tx = self.pool.begin().await?;
+                end(&mut *tx, event_id, status, now, why.as_deref(), decision).await?;
+                match trace::try_write_all(&mut *tx, &ev.account_id, event_id, steps.list).await {
+                    Ok(()) => Ok(tx.commit().await?),
+                    Err(e) => {
+                        tx.rollback().await?;
+                        Err(e)
+                    }
+                }
+            }
+        };
+        if let Err(e) = written {
+            // A trace that cannot be written never holds the event back (on PostgreSQL the
+            // failed statement spoilt the transaction): the state is written alone.
+            tracing::warn!(error = %e, event_id, "cannot write the event trace");
+            end(&self.pool, event_id, status, now, why.as_deref(), decision).await?;
         }
         match status {
             "done" => metrics::event_processed(source, ty),
             other => metrics::event_failed(source, ty, other),
         }
         Ok(())
+    }
+
+    /// SQLite: the attempt's end and its trace in one round trip to SQLite's thread, the write
+    /// lock taken and let go there — a transaction held across round trips makes the next event's
+    /// inbox commit wait for it (back to back, the pop-up's commit waited ~0.1–0.15 ms).
+    #[allow(clippy::too_many_arguments)]
+    async fn end_sqlite(
+        &self,
+        event_id: &str,
+        ev: &Event,
+        status: &str,
+        now: i64,
+        why: Option<&str>,
+        decision: Option<&str>,
+        steps: Vec<Step<'_>>,
+    ) -> Result<(), sqlx::Error> {
+        let sql = format!(
+            "BEGIN IMMEDIATE; {END}; {}; COMMIT",
+            trace::insert_sql(steps.len(), 6)
+        );
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(event_id.to_owned())
+            .bind(status.to_owned())
+            .bind(now)
+            .bind(why.map(str::to_owned))
+            .bind(decision.map(str::to_owned));
+        let mut conn = self.pool.acquire().await?;
+        let written = trace::bind_steps(q, &ev.account_id, event_id, steps)
+            .execute(&mut *conn)
+            .await;
+        if written.is_err() {
+            // A statement after BEGIN failed: the connection goes back to the pool without it.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        }
+        written.map(|_| ())
     }
 
     /// One client per account, kept so its token is reused; rebuilt when the credential changes.
@@ -617,6 +671,11 @@ impl Worker {
 }
 
 /// Writes the end of an attempt: `status` (done, failed or dead), its reason and the decision.
+/// Ends an attempt: `status` (done, failed or dead), its reason and the decision ($1–$5).
+const END: &str = "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
+     locked_until = NULL, next_attempt_at = NULL, decision = COALESCE($5, decision) WHERE id = $1";
+
+/// Writes the end of an attempt: `status` (done, failed or dead), its reason and the decision.
 async fn end<'c, E>(
     db: E,
     event_id: &str,
@@ -628,17 +687,14 @@ async fn end<'c, E>(
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
-         locked_until = NULL, next_attempt_at = NULL, decision = COALESCE($5, decision) WHERE id = $1",
-    )
-    .bind(event_id)
-    .bind(status)
-    .bind(now)
-    .bind(why)
-    .bind(decision)
-    .execute(db)
-    .await?;
+    sqlx::query(END)
+        .bind(event_id)
+        .bind(status)
+        .bind(now)
+        .bind(why)
+        .bind(decision)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
