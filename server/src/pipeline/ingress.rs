@@ -398,6 +398,9 @@ fn push_at_commit(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, statement: &AtCommit
             Some(Arg::Int(v)) => {
                 q.push_bind(*v);
             }
+            Some(Arg::OptInt(v)) => {
+                q.push_bind(*v);
+            }
             None => {
                 q.push(&rest[at..at + 1 + digits]);
             }

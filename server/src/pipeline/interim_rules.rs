@@ -86,6 +86,54 @@ pub struct AtCommit {
 pub enum Arg {
     Text(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
+}
+
+impl AtCommit {
+    /// The statement with its `$N` placeholders moved up by `offset` (it follows `offset` values
+    /// of other statements in one query).
+    pub fn sql_after(&self, offset: usize) -> String {
+        let mut out = String::with_capacity(self.sql.len() + 16);
+        let mut rest = self.sql;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            match rest[at + 1..at + 1 + digits].parse::<usize>() {
+                Ok(n) => out.push_str(&format!("${}", n + offset)),
+                Err(_) => out.push('$'),
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Binds the statement's arguments, in order, after what `q` has bound.
+    pub fn bind_to<'q>(
+        &self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for arg in &self.args {
+            q = match arg {
+                Arg::Text(t) => q.bind(t.clone()),
+                Arg::Int(v) => q.bind(*v),
+                Arg::OptInt(v) => q.bind(*v),
+            };
+        }
+        q
+    }
+
+    /// Runs the statement alone.
+    pub async fn run<'c, E>(&self, db: E) -> Result<(), sqlx::Error>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        self.bind_to(sqlx::query(self.sql)).execute(db).await?;
+        Ok(())
+    }
 }
 
 /// Turns a parsed UIS notification into actions; the telephony issue plugs `domain::rules::decide`
@@ -95,10 +143,11 @@ pub trait Planner: Send + Sync + 'static {
     fn plan<'a>(&'a self, input: PlanInput<'a>) -> BoxFuture<'a, Result<Plan, String>>;
 
     /// After the worker ran a plan's actions (`succeeded`: all of them, else it stopped at a
-    /// failure): the planner records what its next decisions must know. Not called when `plan`
-    /// returned `Err`.
-    fn executed<'a>(&'a self, _input: Executed<'a>) -> BoxFuture<'a, ()> {
-        Box::pin(async {})
+    /// failure): the statement that records what the planner's next decisions must know, run in
+    /// the commit that ends the attempt (`$N` is `args[N - 1]`). Not called when `plan` returned
+    /// `Err`.
+    fn executed(&self, _input: Executed<'_>) -> Option<AtCommit> {
+        None
     }
 
     /// The statement the inbox commit runs for `row`, an event handed to this process's worker
@@ -112,7 +161,6 @@ pub trait Planner: Send + Sync + 'static {
 pub struct Executed<'a> {
     pub account_id: &'a str,
     pub event_id: &'a str,
-    pub pool: &'a sqlx::AnyPool,
     pub plan: &'a Plan,
     pub succeeded: bool,
     /// Idempotency keys of the actions that created their entity in this attempt.
@@ -204,5 +252,23 @@ fn interim_plan(n: &Notification) -> Plan {
         // No hold of the call: every card claims its record.
         card: CardClaim::Claim,
         unrecorded_client: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_after_others_has_its_placeholders_moved_up() {
+        let s = AtCommit {
+            sql: "UPDATE t SET a = $2, b = COALESCE($10, b) WHERE id = $1 AND c = '$'",
+            args: vec![],
+        };
+        assert_eq!(
+            s.sql_after(5),
+            "UPDATE t SET a = $7, b = COALESCE($15, b) WHERE id = $6 AND c = '$'"
+        );
+        assert_eq!(s.sql_after(0), s.sql);
     }
 }

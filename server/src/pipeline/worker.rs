@@ -12,7 +12,7 @@ use sqlx::AnyPool;
 use super::connections::MegaplanConnections;
 use super::executor::{ActionError, Executor};
 use super::handoff::HandedEvent;
-use super::interim_rules::{Executed, Plan, PlanInput, Planner};
+use super::interim_rules::{AtCommit, Executed, Plan, PlanInput, Planner};
 use super::store::{EventJob, JobConn, JobStore, in_tx};
 use super::trace::{self, Step};
 use super::{PipelineConfig, metrics, now_ms};
@@ -234,8 +234,9 @@ impl Worker {
             },
         };
         let mut steps = Steps::default();
-        let outcome = self.run(&event_id, &ev, &mut steps).await?;
-        self.finish(&event_id, &ev, outcome, steps).await
+        let mut after = None;
+        let outcome = self.run(&event_id, &ev, &mut steps, &mut after).await?;
+        self.finish(&event_id, &ev, outcome, steps, after).await
     }
 
     /// Claims a queued event (or one whose holder's claim lapsed); `None` when it is not to be
@@ -330,7 +331,15 @@ impl Worker {
         Ok(None)
     }
 
-    async fn run(&self, event_id: &str, ev: &Event, steps: &mut Steps) -> anyhow::Result<Outcome> {
+    /// Plans and executes the event; `after` gets the planner's statement for the commit that
+    /// ends the attempt.
+    async fn run(
+        &self,
+        event_id: &str,
+        ev: &Event,
+        steps: &mut Steps,
+        after: &mut Option<AtCommit>,
+    ) -> anyhow::Result<Outcome> {
         let plan = match self.plan(event_id, ev).await {
             Ok(Ok(p)) => p,
             Ok(Err(transient)) => {
@@ -353,16 +362,21 @@ impl Worker {
         });
         let mut created = Vec::new();
         let outcome = self.execute(event_id, ev, &plan, steps, &mut created).await;
-        self.planner
-            .executed(Executed {
-                account_id: &ev.account_id,
-                event_id,
-                pool: &self.pool,
-                plan: &plan,
-                succeeded: matches!(outcome, Ok(Outcome::Done)),
-                created: &created,
-            })
-            .await;
+        *after = self.planner.executed(Executed {
+            account_id: &ev.account_id,
+            event_id,
+            plan: &plan,
+            succeeded: matches!(outcome, Ok(Outcome::Done)),
+            created: &created,
+        });
+        if outcome.is_err()
+            && let Some(statement) = after.take()
+        {
+            // No commit ends this attempt (the database failed): the planner's statement alone.
+            if let Err(e) = statement.run(&self.pool).await {
+                tracing::warn!(error = %e, event_id, "the planner's record not written");
+            }
+        }
         outcome
     }
 
@@ -495,6 +509,7 @@ impl Worker {
         ev: &Event,
         outcome: Outcome,
         mut steps: Steps,
+        after: Option<AtCommit>,
     ) -> anyhow::Result<()> {
         let now = now_ms();
         let (source, ty) = (ev.source.as_str(), ev.event_type.as_str());
@@ -520,6 +535,12 @@ impl Worker {
                 let at = SystemTime::now() + delay;
                 let next = now + delay.as_millis() as i64;
                 let job = EventJob::one(event_id).task(Some(at));
+                // The call is given back before the retry is scheduled.
+                if let Some(statement) = &after
+                    && let Err(e) = statement.run(&self.pool).await
+                {
+                    tracing::warn!(error = %e, event_id, "the planner's record not written");
+                }
                 in_tx!(&self.store, |conn| {
                     sqlx::query(
                         "UPDATE inbox_events SET status = 'retrying', next_attempt_at = $2, last_error = $3, \
@@ -561,6 +582,7 @@ impl Worker {
                     now,
                     why.as_deref(),
                     decision,
+                    after.as_ref(),
                     steps.list,
                 )
                 .await
@@ -568,7 +590,15 @@ impl Worker {
             _ => {
                 let mut tx = self.pool.begin().await?;
                 end(&mut *tx, event_id, status, now, why.as_deref(), decision).await?;
-                match trace::try_write_all(&mut *tx, &ev.account_id, event_id, steps.list).await {
+                let mut written = Ok(());
+                if let Some(statement) = &after {
+                    written = statement.run(&mut *tx).await;
+                }
+                if written.is_ok() {
+                    written =
+                        trace::try_write_all(&mut *tx, &ev.account_id, event_id, steps.list).await;
+                }
+                match written {
                     Ok(()) => Ok(tx.commit().await?),
                     Err(e) => {
                         tx.rollback().await?;
@@ -579,9 +609,15 @@ impl Worker {
         };
         if let Err(e) = written {
             // A trace that cannot be written never holds the event back (on PostgreSQL the
-            // failed statement spoilt the transaction): the state is written alone.
+            // failed statement spoilt the transaction): the state and the planner's record are
+            // written alone.
             tracing::warn!(error = %e, event_id, "cannot write the event trace");
             end(&self.pool, event_id, status, now, why.as_deref(), decision).await?;
+            if let Some(statement) = &after
+                && let Err(e) = statement.run(&self.pool).await
+            {
+                tracing::warn!(error = %e, event_id, "the planner's record not written");
+            }
         }
         match status {
             "done" => metrics::event_processed(source, ty),
@@ -590,8 +626,8 @@ impl Worker {
         Ok(())
     }
 
-    /// SQLite: the attempt's end and its trace in one round trip to SQLite's thread, the write
-    /// lock taken and let go there — a transaction held across round trips makes the next event's
+    /// SQLite: the attempt's end, the planner's record (the call given back) and the trace in one
+    /// round trip to SQLite's thread, the write lock taken and let go there — a transaction held across round trips makes the next event's
     /// inbox commit wait for it (back to back, the pop-up's commit waited ~0.1–0.15 ms).
     #[allow(clippy::too_many_arguments)]
     async fn end_sqlite(
@@ -602,18 +638,27 @@ impl Worker {
         now: i64,
         why: Option<&str>,
         decision: Option<&str>,
+        after: Option<&AtCommit>,
         steps: Vec<Step<'_>>,
     ) -> Result<(), sqlx::Error> {
+        // END's five values, the planner's statement's, the trace's.
+        let (after_sql, after_args) = match after {
+            Some(a) => (format!("{}; ", a.sql_after(5)), a.args.len()),
+            None => (String::new(), 0),
+        };
         let sql = format!(
-            "BEGIN IMMEDIATE; {END}; {}; COMMIT",
-            trace::insert_sql(steps.len(), 6)
+            "BEGIN IMMEDIATE; {END}; {after_sql}{}; COMMIT",
+            trace::insert_sql(steps.len(), 6 + after_args)
         );
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(event_id.to_owned())
             .bind(status.to_owned())
             .bind(now)
             .bind(why.map(str::to_owned))
             .bind(decision.map(str::to_owned));
+        if let Some(a) = after {
+            q = a.bind_to(q);
+        }
         let mut conn = self.pool.acquire().await?;
         let written = trace::bind_steps(q, &ev.account_id, event_id, steps)
             .execute(&mut *conn)

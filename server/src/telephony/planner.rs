@@ -131,33 +131,24 @@ impl Planner for TelephonyPlanner {
         })
     }
 
-    fn executed<'a>(&'a self, input: Executed<'a>) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            let Some(after) = input
-                .plan
-                .after
-                .clone()
-                .and_then(|v| serde_json::from_value::<After>(v).ok())
-            else {
-                return;
-            };
-            if input.succeeded {
-                match record(&input, &after).await {
-                    Ok(()) => return,
-                    Err(e) => {
-                        tracing::warn!(error = %e, call = after.call, "call facts not updated")
-                    }
-                }
-            }
-            release(
-                input.pool,
+    /// Records what the event brought and did, giving the call back — in the commit that ends
+    /// the attempt; after a failure the call is given back with what the notification brought.
+    fn executed(&self, input: Executed<'_>) -> Option<AtCommit> {
+        let after = input
+            .plan
+            .after
+            .clone()
+            .and_then(|v| serde_json::from_value::<After>(v).ok())?;
+        Some(if input.succeeded {
+            record(&input, &after)
+        } else {
+            release_statement(
                 input.account_id,
                 after.call,
                 input.event_id,
                 Some(&after.brought),
                 true,
             )
-            .await;
         })
     }
 }
@@ -378,6 +369,7 @@ async fn take(
         q = match arg {
             Arg::Text(t) => q.bind(t),
             Arg::Int(v) => q.bind(v),
+            Arg::OptInt(v) => q.bind(v),
         };
     }
     Ok(q.fetch_optional(pool).await?.map(split))
@@ -458,29 +450,42 @@ async fn release(
     facts: Option<&Brought>,
     ran: bool,
 ) {
-    let none = Brought::default();
-    let f = facts.unwrap_or(&none);
-    let r = sqlx::query(
-        "UPDATE call_facts SET busy_event = NULL, busy_until = NULL, \
-           virtual_number = COALESCE($4, virtual_number), contact_phone = COALESCE($5, contact_phone), \
-           direction = COALESCE($6, direction), external_id = COALESCE($7, external_id), \
-           params = COALESCE($8, params), version = version + 1, \
-           card_unsure = CASE WHEN card_unsure = 2 AND $9 = 0 THEN 0 ELSE card_unsure END \
-         WHERE account_id = $1 AND call_session_id = $2 AND busy_event = $3",
-    )
-    .bind(account)
-    .bind(call)
-    .bind(event_id)
-    .bind(&f.virtual_number)
-    .bind(&f.contact_phone)
-    .bind(&f.direction)
-    .bind(&f.external_id)
-    .bind(&f.params)
-    .bind(i64::from(ran))
-    .execute(pool)
-    .await;
+    let r = release_statement(account, call, event_id, facts, ran)
+        .run(pool)
+        .await;
     if let Err(e) = r {
         tracing::warn!(error = %e, call, "call hold not released; it lapses");
+    }
+}
+
+/// The statement of [`release`].
+fn release_statement(
+    account: &str,
+    call: i64,
+    event_id: &str,
+    facts: Option<&Brought>,
+    ran: bool,
+) -> AtCommit {
+    let none = Brought::default();
+    let f = facts.unwrap_or(&none);
+    AtCommit {
+        sql: "UPDATE call_facts SET busy_event = NULL, busy_until = NULL, \
+               virtual_number = COALESCE($4, virtual_number), contact_phone = COALESCE($5, contact_phone), \
+               direction = COALESCE($6, direction), external_id = COALESCE($7, external_id), \
+               params = COALESCE($8, params), version = version + 1, \
+               card_unsure = CASE WHEN card_unsure = 2 AND $9 = 0 THEN 0 ELSE card_unsure END \
+             WHERE account_id = $1 AND call_session_id = $2 AND busy_event = $3",
+        args: vec![
+            Arg::Text(Some(account.to_owned())),
+            Arg::Int(call),
+            Arg::Text(Some(event_id.to_owned())),
+            Arg::Text(f.virtual_number.clone()),
+            Arg::Text(f.contact_phone.clone()),
+            Arg::Text(f.direction.clone()),
+            Arg::Text(f.external_id.clone()),
+            Arg::Text(f.params.clone()),
+            Arg::Int(i64::from(ran)),
+        ],
     }
 }
 
@@ -704,16 +709,14 @@ async fn known(
 
 /// After the actions of an event all ran: what the next event of the call must know; the call is
 /// released in the same statement.
-async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> {
-    let pool = input.pool;
-    let account = input.account_id;
+fn record(input: &Executed<'_>, after: &After) -> AtCommit {
     // The attempt's trace is written after this: the worker tells which actions created.
     let created = after
         .client_key
         .as_ref()
         .is_some_and(|key| input.created.contains(key));
-    sqlx::query(
-        "UPDATE call_facts SET \
+    AtCommit {
+        sql: "UPDATE call_facts SET \
            card_shown = CASE WHEN $3 = 1 THEN 1 ELSE card_shown END, \
            finished = CASE WHEN $4 = 1 THEN 1 ELSE finished END, \
            created_client = CASE WHEN $5 = 1 THEN 1 ELSE created_client END, \
@@ -727,22 +730,21 @@ async fn record(input: &Executed<'_>, after: &After) -> Result<(), sqlx::Error> 
            card_unsure = CASE WHEN $14 = 1 OR $3 = 1 THEN 0 ELSE card_unsure END, \
            updated_at = $7, version = version + 1 \
          WHERE account_id = $1 AND call_session_id = $2",
-    )
-    .bind(account)
-    .bind(after.call)
-    .bind(i64::from(after.card))
-    .bind(i64::from(after.finished))
-    .bind(i64::from(created))
-    .bind(after.talked)
-    .bind(now_ms())
-    .bind(input.event_id)
-    .bind(&after.brought.virtual_number)
-    .bind(&after.brought.contact_phone)
-    .bind(&after.brought.direction)
-    .bind(&after.brought.external_id)
-    .bind(&after.brought.params)
-    .bind(i64::from(after.fresh))
-    .execute(pool)
-    .await?;
-    Ok(())
+        args: vec![
+            Arg::Text(Some(input.account_id.to_owned())),
+            Arg::Int(after.call),
+            Arg::Int(i64::from(after.card)),
+            Arg::Int(i64::from(after.finished)),
+            Arg::Int(i64::from(created)),
+            Arg::OptInt(after.talked),
+            Arg::Int(now_ms()),
+            Arg::Text(Some(input.event_id.to_owned())),
+            Arg::Text(after.brought.virtual_number.clone()),
+            Arg::Text(after.brought.contact_phone.clone()),
+            Arg::Text(after.brought.direction.clone()),
+            Arg::Text(after.brought.external_id.clone()),
+            Arg::Text(after.brought.params.clone()),
+            Arg::Int(i64::from(after.fresh)),
+        ],
+    }
 }

@@ -32,3 +32,28 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
         _db: db,
     })
 }
+
+/// Makes the database refuse (or accept again) every write of the event trace.
+pub async fn refuse_traces(
+    pool: &sqlx::AnyPool,
+    backend: uis_megaplan::testing::TestBackend,
+    refuse: bool,
+) {
+    let statements: &[&str] = match (backend, refuse) {
+        (uis_megaplan::testing::TestBackend::Sqlite, true) => &[
+            "CREATE TRIGGER refuse_trace BEFORE INSERT ON event_trace BEGIN SELECT RAISE(ABORT, 'trace refused'); END",
+        ],
+        (uis_megaplan::testing::TestBackend::Sqlite, false) => &["DROP TRIGGER refuse_trace"],
+        (_, true) => &[
+            "CREATE FUNCTION refuse_trace() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'trace refused'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_trace BEFORE INSERT ON event_trace FOR EACH ROW EXECUTE FUNCTION refuse_trace()",
+        ],
+        (_, false) => &["DROP TRIGGER refuse_trace ON event_trace"],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}

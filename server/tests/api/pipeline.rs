@@ -1015,27 +1015,6 @@ async fn a_planner_statement_runs_in_the_commit_that_accepts_its_event_and_never
     }
 }
 
-/// Makes the database refuse (or accept again) every write of the event trace.
-async fn refuse_traces(pool: &sqlx::AnyPool, backend: TestBackend, refuse: bool) {
-    let statements: &[&str] = match (backend, refuse) {
-        (TestBackend::Sqlite, true) => &[
-            "CREATE TRIGGER refuse_trace BEFORE INSERT ON event_trace BEGIN SELECT RAISE(ABORT, 'trace refused'); END",
-        ],
-        (TestBackend::Sqlite, false) => &["DROP TRIGGER refuse_trace"],
-        (_, true) => &[
-            "CREATE FUNCTION refuse_trace() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'trace refused'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse_trace BEFORE INSERT ON event_trace FOR EACH ROW EXECUTE FUNCTION refuse_trace()",
-        ],
-        (_, false) => &["DROP TRIGGER refuse_trace ON event_trace"],
-    };
-    for sql in statements {
-        sqlx::query(sqlx::AssertSqlSafe(*sql))
-            .execute(pool)
-            .await
-            .unwrap();
-    }
-}
-
 #[tokio::test]
 async fn an_event_whose_trace_cannot_be_written_still_ends_and_holds_nothing_up() {
     for backend in BACKENDS {
@@ -1043,7 +1022,7 @@ async fn an_event_whose_trace_cannot_be_written_still_ends_and_holds_nothing_up(
             continue;
         };
         let pool = app.server.state.db.pool.clone();
-        refuse_traces(&pool, backend, true).await;
+        crate::helpers::refuse_traces(&pool, backend, true).await;
         let first = calls(5100, 3);
         send_calls(&app.server.url(), &app.http, &first).await;
         wait_done(&pool, 6, Duration::from_secs(20)).await;
@@ -1054,7 +1033,7 @@ async fn an_event_whose_trace_cannot_be_written_still_ends_and_holds_nothing_up(
             "{backend:?}: no trace was written"
         );
         // The failed writes left no transaction open on the pool's connections.
-        refuse_traces(&pool, backend, false).await;
+        crate::helpers::refuse_traces(&pool, backend, false).await;
         let second = calls(5200, 3);
         send_calls(&app.server.url(), &app.http, &second).await;
         wait_done(&pool, 12, Duration::from_secs(20)).await;

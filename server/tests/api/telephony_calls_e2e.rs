@@ -814,3 +814,32 @@ async fn a_staff_directory_synced_again_reaches_the_next_calls_card() {
         t.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_call_is_given_back_even_when_the_trace_of_its_event_cannot_be_written() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        crate::helpers::refuse_traces(t.pool(), backend, true).await;
+        // The ringing's record of the call (its card, the call given back) is written with its
+        // end even though its trace is refused: the talk goes on at once, not after the hold
+        // lapsed (a minute).
+        post_notification(&t, "ringing", 6401, json!({"employee_id": 7001})).await;
+        post_notification(&t, "answered", 6401, json!({"employee_id": 7001})).await;
+        settle(&t).await;
+        assert_eq!(
+            event_of(&t, "answered", 6401).await,
+            ("done".into(), 1),
+            "{backend:?}"
+        );
+        assert_eq!(calls_of(&t, 6401).len(), 1, "{backend:?}");
+        assert_eq!(
+            states(&widget_of(&t, 6401)),
+            ["calling", "talking"],
+            "{backend:?}"
+        );
+        crate::helpers::refuse_traces(t.pool(), backend, false).await;
+        t.stop().await;
+    }
+}
