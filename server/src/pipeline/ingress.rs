@@ -383,14 +383,9 @@ async fn write_sqlite(
 /// with no argument is left as written: the statement then fails and the commit is retried
 /// without the planner's statements).
 fn push_at_commit(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, statement: &AtCommit) {
-    let mut rest = statement.sql;
-    while let Some(at) = rest.find('$') {
-        q.push(&rest[..at]);
-        let digits = rest[at + 1..]
-            .bytes()
-            .take_while(u8::is_ascii_digit)
-            .count();
-        let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+    for (text, n) in statement.pieces() {
+        q.push(text);
+        let Some(n) = n else { continue };
         match n.checked_sub(1).and_then(|i| statement.args.get(i)) {
             Some(Arg::Text(t)) => {
                 q.push_bind(t.clone());
@@ -402,12 +397,10 @@ fn push_at_commit(q: &mut sqlx::QueryBuilder<sqlx::Sqlite>, statement: &AtCommit
                 q.push_bind(*v);
             }
             None => {
-                q.push(&rest[at..at + 1 + digits]);
+                q.push(format!("${n}"));
             }
         }
-        rest = &rest[at + 1 + digits..];
     }
-    q.push(rest);
 }
 
 /// Appends the inbox's multi-row `INSERT … ON CONFLICT DO NOTHING` of `rows` to `q`: queued, or

@@ -90,24 +90,43 @@ pub enum Arg {
 }
 
 impl AtCommit {
+    /// The statement's text cut at its `$N` placeholders: each piece of text with the `N` that
+    /// follows it (`None` after the last).
+    pub fn pieces(&self) -> Vec<(&'static str, Option<usize>)> {
+        let (sql, bytes) = (self.sql, self.sql.as_bytes());
+        let mut out = Vec::new();
+        let (mut start, mut i) = (0, 0);
+        while i < bytes.len() {
+            let digits = match bytes[i] {
+                b'$' => bytes[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count(),
+                _ => 0,
+            };
+            if digits == 0 {
+                i += 1;
+                continue;
+            }
+            let n = sql[i + 1..i + 1 + digits].parse().unwrap_or(0);
+            out.push((&sql[start..i], Some(n)));
+            i += 1 + digits;
+            start = i;
+        }
+        out.push((&sql[start..], None));
+        out
+    }
+
     /// The statement with its `$N` placeholders moved up by `offset` (it follows `offset` values
     /// of other statements in one query).
     pub fn sql_after(&self, offset: usize) -> String {
         let mut out = String::with_capacity(self.sql.len() + 16);
-        let mut rest = self.sql;
-        while let Some(at) = rest.find('$') {
-            out.push_str(&rest[..at]);
-            let digits = rest[at + 1..]
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            match rest[at + 1..at + 1 + digits].parse::<usize>() {
-                Ok(n) => out.push_str(&format!("${}", n + offset)),
-                Err(_) => out.push('$'),
+        for (text, n) in self.pieces() {
+            out.push_str(text);
+            if let Some(n) = n {
+                out.push_str(&format!("${}", n + offset));
             }
-            rest = &rest[at + 1 + digits..];
         }
-        out.push_str(rest);
         out
     }
 
