@@ -71,10 +71,11 @@ pub struct PlanInput<'a> {
     pub at_commit: Option<&'a str>,
 }
 
-/// A statement the SQLite inbox commit runs, in its transaction right after the rows, for an
-/// event it hands to this process's worker: what the planner would otherwise do in a round trip
-/// of its own on the way to the pop-up card. `$N` in `sql` is `args[N - 1]`; the one text it may
-/// return reaches [`Planner::plan`] as [`PlanInput::at_commit`].
+/// A planner's statement run in one of the pipeline's commits instead of a round trip of its own:
+/// in the SQLite inbox commit, right after the rows, for an event it hands to this process's
+/// worker ([`Planner::at_commit`]: the one text it may return reaches [`Planner::plan`] as
+/// [`PlanInput::at_commit`]), or in the commit that ends an attempt ([`Planner::executed`]).
+/// `$N` in `sql` is `args[N - 1]`.
 #[derive(Debug, Clone)]
 pub struct AtCommit {
     pub sql: &'static str,

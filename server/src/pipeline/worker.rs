@@ -608,10 +608,10 @@ impl Worker {
             }
         };
         if let Err(e) = written {
-            // A trace that cannot be written never holds the event back (on PostgreSQL the
-            // failed statement spoilt the transaction): the state and the planner's record are
-            // written alone.
-            tracing::warn!(error = %e, event_id, "cannot write the event trace");
+            // A trace (or a record) that cannot be written never holds the event back (on
+            // PostgreSQL the failed statement spoilt the transaction): the state and the planner's
+            // record are written alone.
+            tracing::warn!(error = %e, event_id, "cannot write the attempt's end with its trace; the end alone");
             end(&self.pool, event_id, status, now, why.as_deref(), decision).await?;
             if let Some(statement) = &after
                 && let Err(e) = statement.run(&self.pool).await
@@ -627,8 +627,9 @@ impl Worker {
     }
 
     /// SQLite: the attempt's end, the planner's record (the call given back) and the trace in one
-    /// round trip to SQLite's thread, the write lock taken and let go there — a transaction held across round trips makes the next event's
-    /// inbox commit wait for it (back to back, the pop-up's commit waited ~0.1–0.15 ms).
+    /// round trip to SQLite's thread, the write lock taken and let go there — a transaction held
+    /// across round trips makes the next event's inbox commit wait for it (back to back, the
+    /// pop-up's commit waited ~0.1–0.15 ms).
     #[allow(clippy::too_many_arguments)]
     async fn end_sqlite(
         &self,
@@ -715,7 +716,6 @@ impl Worker {
     }
 }
 
-/// Writes the end of an attempt: `status` (done, failed or dead), its reason and the decision.
 /// Ends an attempt: `status` (done, failed or dead), its reason and the decision ($1–$5).
 const END: &str = "UPDATE inbox_events SET status = $2, processed_at = $3, last_error = $4, \
      locked_until = NULL, next_attempt_at = NULL, decision = COALESCE($5, decision) WHERE id = $1";
