@@ -252,6 +252,19 @@ pub async fn select_megaplan_credentials(id: String) -> Result<FormOutcome, Serv
         .map_err(internal)
 }
 
+#[server(prefix = "/api", endpoint = "renew_megaplan_credentials")]
+pub async fn renew_megaplan_credentials(
+    id: String,
+    password: String,
+) -> Result<FormOutcome, ServerFnError> {
+    use crate::ssr::*;
+    let user = current_user()?;
+    services()?
+        .renew_megaplan_credentials(user, id, password)
+        .await
+        .map_err(internal)
+}
+
 #[server(prefix = "/api", endpoint = "save_uis_access")]
 pub async fn save_uis_access(
     data_api_key: String,

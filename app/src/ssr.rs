@@ -104,6 +104,13 @@ pub trait Services: Send + Sync + 'static {
         user: CurrentUser,
         credential_id: String,
     ) -> BoxFuture<'_, ServiceResult<FormOutcome>>;
+    /// A new password for a saved set, checked against Megaplan first.
+    fn renew_megaplan_credentials(
+        &self,
+        user: CurrentUser,
+        credential_id: String,
+        password: String,
+    ) -> BoxFuture<'_, ServiceResult<FormOutcome>>;
     fn save_uis_access(
         &self,
         user: CurrentUser,

@@ -151,6 +151,35 @@ test('another credential set can be added and the saved ones chosen from the lis
   await expect(main.locator('.in-use')).toBeVisible();
 });
 
+test('a saved set takes a new password in place: Megaplan\'s refusal is shown, the right one is saved', async ({ page, context, request }, testInfo) => {
+  await signedIn(context, request);
+  const i = await emulators(request);
+  await page.goto('/');
+  await hydrated(page);
+  const main = page.locator('li.credential[data-name="Основной"]');
+  await expect(main).toHaveAttribute('data-status', 'working');
+  // A working set keeps the form folded; a broken one shows it open.
+  await expect(main.locator('.renew-password')).toBeHidden();
+  await main.locator('details.renew summary').click();
+  await main.locator('.renew-password').fill('not the new password');
+  await expect(page.locator('#unsaved-warning')).toBeVisible();
+  await main.locator('.renew-submit').click();
+  await expect(page.locator('#renew-credentials-error')).toContainText('Megaplan отклонил учетные данные:');
+  await expect(main).toHaveAttribute('data-status', 'working');
+  await page.screenshot({ path: testInfo.outputPath('credentials-renew-refused.png'), fullPage: true });
+  await main.locator('.renew-password').fill(i.megaplan_password);
+  await main.locator('.renew-submit').click();
+  await expect(page.locator('#renew-credentials-result')).toHaveText(
+    'Новый пароль проверен в Megaplan и сохранен; события, которые Megaplan отклонил из-за старого, обрабатываются снова.');
+  await expect(page.locator('#renew-credentials-error')).toHaveText('');
+  await expect(page.locator('#unsaved-warning')).toBeHidden();
+  await expect(main).toHaveAttribute('data-status', 'working');
+  await expect(main.locator('.in-use')).toBeVisible();
+  expect(await page.content()).not.toContain(i.megaplan_password);
+  await page.reload();
+  await expect(page.locator('li.credential')).toHaveCount(2);
+});
+
 test('UIS access is checked against UIS: a wrong key gets UIS\'s message, the right one is saved', async ({ page, context, request }, testInfo) => {
   await signedIn(context, request);
   const i = await emulators(request);

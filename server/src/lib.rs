@@ -108,9 +108,14 @@ pub async fn start_with(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen_addr()))?;
     let addr = listener.local_addr()?;
-    let settings =
-        accounts::settings_app::SettingsApp::start(args, &state.db.pool, &state.secret, addr)
-            .await?;
+    let settings = accounts::settings_app::SettingsApp::start(
+        args,
+        &state.db.pool,
+        &state.secret,
+        addr,
+        pipeline.clone(),
+    )
+    .await?;
     let telephony = telephony::Telephony::start(
         state.db.pool.clone(),
         &state.secret,

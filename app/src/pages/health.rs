@@ -37,8 +37,8 @@ fn Loaded(h: Health) -> impl IntoView {
     let megaplan_state = match h.megaplan.as_str() {
         "working" => tr("работают", "working"),
         "broken" => tr(
-            "не работают — добавьте рабочие на странице настроек",
-            "broken — add working ones on the settings page",
+            "не работают — введите новый пароль на странице настроек",
+            "broken — enter the new password on the settings page",
         ),
         _ => tr(
             "не выбраны — добавьте на странице настроек",

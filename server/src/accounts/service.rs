@@ -36,6 +36,8 @@ pub struct SettingsService {
     pub config: SettingsConfig,
     limiter: SignInLimiter,
     http: reqwest::Client,
+    /// Queues again what Megaplan's refusal of a credential set failed, once a set works again.
+    pipeline: crate::pipeline::Pipeline,
 }
 
 /// How long a check against Megaplan or UIS may take before the admin is told it did not answer.
@@ -43,7 +45,12 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_LEN: usize = 200;
 
 impl SettingsService {
-    pub fn new(db: AnyPool, cipher: Cipher, config: SettingsConfig) -> Arc<SettingsService> {
+    pub fn new(
+        db: AnyPool,
+        cipher: Cipher,
+        config: SettingsConfig,
+        pipeline: crate::pipeline::Pipeline,
+    ) -> Arc<SettingsService> {
         let http = reqwest::Client::builder()
             // A redirect could lead anywhere; the allowed hosts are all we talk to.
             .redirect(reqwest::redirect::Policy::none())
@@ -56,6 +63,7 @@ impl SettingsService {
             config,
             limiter: SignInLimiter::default(),
             http,
+            pipeline,
         })
     }
 
@@ -280,6 +288,7 @@ impl SettingsService {
             name,
             "Megaplan credentials added"
         );
+        self.working_again(&user.account_id).await;
         Ok(FormOutcome::Saved)
     }
 
@@ -300,7 +309,110 @@ impl SettingsService {
         let mut tx = self.db.begin().await?;
         select(&mut tx, &user.account_id, &id, now_ms()).await?;
         tx.commit().await?;
+        if row.is_some_and(|(status,)| status == "working") {
+            self.working_again(&user.account_id).await;
+        }
         Ok(FormOutcome::Saved)
+    }
+
+    /// A new password for a saved set (Megaplan's was changed): checked against Megaplan with the
+    /// set's login and domain first; refused, nothing changes. Accepted, the set works again and,
+    /// when it is the one in use, the events Megaplan refused meanwhile run again.
+    async fn do_renew(
+        &self,
+        user: CurrentUser,
+        id: String,
+        password: String,
+    ) -> anyhow::Result<FormOutcome> {
+        if password.is_empty() {
+            return Ok(FormOutcome::Invalid(vec![FieldError::new(
+                "password",
+                ErrorCode::Required,
+            )]));
+        }
+        if password.chars().count() > MAX_LEN {
+            return Ok(FormOutcome::Invalid(vec![FieldError::new(
+                "password",
+                ErrorCode::TooLong,
+            )]));
+        }
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT c.name, c.login, c.domain FROM megaplan_credentials c \
+             WHERE c.id = $1 AND c.account_id = $2",
+        )
+        .bind(&id)
+        .bind(&user.account_id)
+        .fetch_optional(&self.db)
+        .await?;
+        let Some((name, login, domain)) = row else {
+            return Ok(FormOutcome::Invalid(vec![FieldError::new(
+                "id",
+                ErrorCode::UnknownCredentials,
+            )]));
+        };
+        // The stored domain passed the allow-list when it was added; checked again all the same.
+        let base = match domain_check::megaplan_base(&domain, &self.config.megaplan_allow_hosts) {
+            Ok(url) => url,
+            Err(code) => return Ok(FormOutcome::Invalid(vec![FieldError::new("domain", code)])),
+        };
+        let client = megaplan::Client::with_http(
+            self.http.clone(),
+            base,
+            megaplan::Credentials {
+                login,
+                password: password.clone(),
+            },
+            CHECK_TIMEOUT,
+        );
+        if let Err(e) = client.check_credentials().await {
+            tracing::info!(account = user.account_name, name, error = %e, "Megaplan refused a renewed password");
+            return Ok(FormOutcome::Invalid(vec![megaplan_error(e)]));
+        }
+        let token = client
+            .token_snapshot()
+            .map(|t| serde_json::to_string(&t))
+            .transpose()?;
+        let password_enc = self
+            .cipher
+            .seal(&format!("megaplan_password:{id}"), &password)?;
+        let token_enc = token
+            .map(|t| self.cipher.seal(&format!("megaplan_token:{id}"), &t))
+            .transpose()?;
+        sqlx::query(
+            "UPDATE megaplan_credentials SET password_enc = $1, token_enc = $2, status = 'working', \
+             checked_at = $3 WHERE id = $4 AND account_id = $5",
+        )
+        .bind(&password_enc)
+        .bind(&token_enc)
+        .bind(now_ms())
+        .bind(&id)
+        .bind(&user.account_id)
+        .execute(&self.db)
+        .await?;
+        tracing::info!(
+            account = user.account_name,
+            name,
+            "Megaplan password renewed"
+        );
+        let in_use: Option<(String,)> = sqlx::query_as(
+            "SELECT credential_id FROM account_megaplan WHERE account_id = $1 AND credential_id = $2",
+        )
+        .bind(&user.account_id)
+        .bind(&id)
+        .fetch_optional(&self.db)
+        .await?;
+        if in_use.is_some() {
+            self.working_again(&user.account_id).await;
+        }
+        Ok(FormOutcome::Saved)
+    }
+
+    /// The account's set in use works (again): what Megaplan's refusal failed runs again. The
+    /// save stands even if queuing fails; the event log's «replay failed» is the way back then.
+    async fn working_again(&self, account_id: &str) {
+        if let Err(e) = self.pipeline.replay_refused(account_id).await {
+            tracing::warn!(account_id, error = %e, "cannot queue again the events Megaplan refused");
+        }
     }
 
     async fn do_save_uis(
@@ -532,6 +644,19 @@ impl Services for SettingsService {
             self.do_select(user, credential_id)
                 .await
                 .map_err(fail("choosing Megaplan credentials"))
+        })
+    }
+
+    fn renew_megaplan_credentials(
+        &self,
+        user: CurrentUser,
+        credential_id: String,
+        password: String,
+    ) -> BoxFuture<'_, ServiceResult<FormOutcome>> {
+        Box::pin(async move {
+            self.do_renew(user, credential_id, password)
+                .await
+                .map_err(fail("renewing Megaplan credentials"))
         })
     }
 

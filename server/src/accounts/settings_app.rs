@@ -27,6 +27,7 @@ impl SettingsApp {
         db: &AnyPool,
         secret: &SecretKey,
         addr: SocketAddr,
+        pipeline: crate::pipeline::Pipeline,
     ) -> anyhow::Result<SettingsApp> {
         let mut allow = args.megaplan_allow_hosts.clone();
         let mut uis_data = args.uis_data_api_url.clone();
@@ -77,6 +78,7 @@ impl SettingsApp {
                 uis_data_api_url: uis_data,
                 uis_call_api_url: uis_call,
             },
+            pipeline,
         );
         if let Some(demo) = &demo {
             demo::configure_demo_account(db, &service, demo).await?;

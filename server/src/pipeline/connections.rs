@@ -15,6 +15,10 @@ pub struct MegaplanConnection {
     pub broken: Option<String>,
 }
 
+/// How every event Megaplan's refusal of the credentials failed begins its `last_error`: when the
+/// account's set works again, `Pipeline::replay_refused` finds them by it.
+pub const REFUSED: &str = "Megaplan refused the credential set";
+
 pub trait MegaplanConnections: Send + Sync + 'static {
     /// The selected credential set of the account; `None` when it has none.
     fn connection<'a>(
@@ -66,8 +70,9 @@ impl MegaplanConnections for StaticConnections {
 }
 
 /// The credential set the settings page selected for the account (`account_megaplan` →
-/// `megaplan_credentials`), its password unsealed with the server's key. Kept for a few seconds:
-/// every event asks, and a read is one more round trip on the way to a pop-up card.
+/// `megaplan_credentials`), its password unsealed with the server's key. A working set is kept for
+/// a few seconds: every event asks, and a read is one more round trip on the way to a pop-up card.
+/// A broken one is read every time, so its renewal on any server is seen by every server at once.
 pub struct DbConnections {
     pool: sqlx::AnyPool,
     cipher: crate::accounts::cipher::Cipher,
@@ -128,7 +133,7 @@ impl MegaplanConnections for DbConnections {
             }
             // An account without a set is asked again each time: one may be added any moment.
             let read = self.read(account_id).await?;
-            if let Some(c) = &read {
+            if let Some(c) = read.as_ref().filter(|c| c.broken.is_none()) {
                 self.kept.insert(account_id.to_owned(), c.clone()).await;
             }
             Ok(read)

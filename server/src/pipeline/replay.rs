@@ -47,6 +47,34 @@ impl Pipeline {
         Ok(queued)
     }
 
+    /// Queues again every event of `account_id` that failed because Megaplan refused its credential
+    /// set: called when the account's set works again (renewed, added or chosen on the settings
+    /// page), so a changed Megaplan password costs no call. Returns how many were queued.
+    pub async fn replay_refused(&self, account_id: &str) -> anyhow::Result<usize> {
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM inbox_events WHERE account_id = $1 AND status IN ('failed', 'dead') \
+             AND last_error LIKE $2 ORDER BY received_at",
+        )
+        .bind(account_id)
+        .bind(format!("{}%", super::connections::REFUSED))
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut n = 0;
+        for (id,) in ids {
+            if self.replay_event(&id).await? {
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::info!(
+                account_id,
+                replayed = n,
+                "replayed the events Megaplan refused the credentials for"
+            );
+        }
+        Ok(n)
+    }
+
     /// Queues again every failed or dead event of `account_id` received in `[from_ms, to_ms)`.
     pub async fn replay_failed(
         &self,

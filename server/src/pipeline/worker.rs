@@ -9,7 +9,7 @@ use apalis::prelude::{BoxDynError, Data};
 use rand::Rng;
 use sqlx::AnyPool;
 
-use super::connections::MegaplanConnections;
+use super::connections::{MegaplanConnections, REFUSED};
 use super::executor::{ActionError, Executor};
 use super::handoff::HandedEvent;
 use super::interim_rules::{AtCommit, Executed, Plan, PlanInput, Planner};
@@ -441,8 +441,8 @@ impl Worker {
                 Err(ActionError::CredentialsBroken(m)) => {
                     self.connections.mark_broken(&ev.account_id).await;
                     return Ok(Outcome::Permanent(format!(
-                        "{m}; the credential set is marked broken: fix it on the settings page, \
-                         then replay this event"
+                        "{REFUSED}: {m}. It is marked broken: fix it on the settings page, and \
+                         the events it failed run again"
                     )));
                 }
                 Err(ActionError::Transient {
@@ -691,8 +691,8 @@ impl Worker {
         if let Some(name) = c.broken {
             // Another login with a refused password only risks Megaplan locking the account.
             return Err(Outcome::Permanent(format!(
-                "Megaplan refused the credential set «{name}»: fix it on the settings page, then \
-                 replay this event"
+                "{REFUSED} «{name}» earlier: fix it on the settings page, and the events it \
+                 failed run again"
             )));
         }
         let fingerprint = format!("{}\n{}\n{}", c.base_url, c.login, c.password);

@@ -390,8 +390,10 @@ async fn server_with_selected_credential(
     emu: &megaplan::emulator::Emulator,
     password: &str,
 ) -> uis_megaplan::RunningServer {
-    let args =
+    let mut args =
         uis_megaplan::config::ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
+    // As when the set was added on the settings page: its domain passed the allow-list.
+    args.megaplan_allow_hosts = vec![emu.local_addr().to_string()];
     let parts = uis_megaplan::pipeline::PipelineParts {
         config: test_config(),
         planner: std::sync::Arc::new(uis_megaplan::pipeline::interim_rules::InterimRules),
@@ -491,6 +493,120 @@ async fn credentials_megaplan_refuses_are_marked_broken_and_never_tried_again() 
     );
     assert!(emu.state().todos().is_empty(), "nothing reached Megaplan");
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_refused() {
+    use app::api::{ErrorCode, FormOutcome};
+    for backend in BACKENDS {
+        let Some(db) = TestDb::new(backend).await else {
+            continue;
+        };
+        let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+        let server =
+            server_with_selected_credential(&db, &emu, "the password before Megaplan's change")
+                .await;
+        let http = reqwest::Client::new();
+        let refused = calls(9900, 2);
+        send_calls(&server.url(), &http, &refused).await;
+        wait_failed(&server.state.db.pool, 4).await;
+        // One more call after the set was marked broken: failed at once, from what the server keeps.
+        let after_break = calls(9905, 1);
+        send_calls(&server.url(), &http, &after_break).await;
+        wait_failed(&server.state.db.pool, 6).await;
+        let app = crate::helpers::TestApp {
+            server,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            _db: db,
+        };
+        let pool = &app.server.state.db.pool;
+        let status = || async {
+            let (s,): (String,) =
+                sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            s
+        };
+        assert_eq!(status().await, "broken", "{backend:?}");
+        let session = crate::signed_in::session_of(
+            &app,
+            &format!("account {ACCOUNT}"),
+            "admin",
+            "correct horse battery",
+        )
+        .await;
+
+        // A password Megaplan refuses too: its words on the field, and nothing changes.
+        let refused_before = emu.state().refused_logins();
+        let outcome = session
+            .submit(
+                "renew_megaplan_credentials",
+                &[("id", "cred-1"), ("password", "still not it")],
+            )
+            .await;
+        assert_eq!(outcome.errors()[0].field, "password", "{backend:?}");
+        assert_eq!(outcome.errors()[0].code, ErrorCode::MegaplanRejected);
+        assert_eq!(emu.state().refused_logins(), refused_before + 1);
+        assert_eq!(status().await, "broken");
+        // Empty, or a set that is not this account's: refused before Megaplan is asked.
+        let outcome = session
+            .submit(
+                "renew_megaplan_credentials",
+                &[("id", "cred-1"), ("password", "")],
+            )
+            .await;
+        assert_eq!(outcome.errors()[0].code, ErrorCode::Required);
+        let outcome = session
+            .submit(
+                "renew_megaplan_credentials",
+                &[
+                    ("id", "cred-of-another-account"),
+                    ("password", &emu.seed().password),
+                ],
+            )
+            .await;
+        assert_eq!(outcome.errors()[0].code, ErrorCode::UnknownCredentials);
+        assert_eq!(emu.state().refused_logins(), refused_before + 1);
+        wait_failed(pool, 6).await;
+        assert!(
+            emu.state().todos().is_empty(),
+            "nothing reached Megaplan yet"
+        );
+
+        // Megaplan's new password: the set works again, sealed, and the six refused events run.
+        let outcome = session
+            .submit(
+                "renew_megaplan_credentials",
+                &[("id", "cred-1"), ("password", &emu.seed().password)],
+            )
+            .await;
+        assert_eq!(outcome, FormOutcome::Saved, "{backend:?}");
+        assert_eq!(status().await, "working");
+        let (sealed,): (String,) =
+            sqlx::query_as("SELECT password_enc FROM megaplan_credentials WHERE id = 'cred-1'")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(!sealed.contains(&emu.seed().password));
+        wait_done(pool, 6, Duration::from_secs(20)).await;
+        for (what, calls) in [("refused", &refused), ("after the break", &after_break)] {
+            assert_exactly_once(
+                &emu,
+                calls,
+                &format!("{backend:?} {what}, after the new password"),
+            );
+        }
+        // New calls go straight through.
+        let later = calls(9910, 1);
+        send_calls(&app.server.url(), &http, &later).await;
+        wait_done(pool, 8, Duration::from_secs(20)).await;
+        assert_exactly_once(&emu, &later, &format!("{backend:?} a later call"));
+        app.server.shutdown().await.unwrap();
+    }
 }
 
 /// Waits until nothing in the inbox is waiting or running.

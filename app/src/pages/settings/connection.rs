@@ -33,6 +33,8 @@ pub fn Connection(overview: Overview, actions: Actions) -> impl IntoView {
         .collect_view();
     let empty = overview.credentials.is_empty();
     let select_errors = errors_of(actions.select_credentials);
+    let renew_errors = errors_of(actions.renew_credentials);
+    let renewed = saved(actions.renew_credentials);
     let lang = use_lang();
     view! {
         <section id="connection" class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
@@ -60,6 +62,19 @@ pub fn Connection(overview: Overview, actions: Actions) -> impl IntoView {
                         .join(" ")
                 }}
             </p>
+            <p id="renew-credentials-error" class="text-sm text-red-700">
+                {move || {
+                    renew_errors
+                        .get()
+                        .iter()
+                        .map(|e| lang.get().error_text(e.code, e.detail.as_deref()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }}
+            </p>
+            <p id="renew-credentials-result" class="text-sm text-green-800">
+                {move || renewed.get().then(|| t().password_renewed)}
+            </p>
             <AddCredentials actions />
             <UisAccess overview actions />
         </section>
@@ -71,8 +86,13 @@ fn CredentialRow(c: CredentialView, in_use: bool, actions: Actions) -> impl Into
     let t = use_text();
     let working = c.status == "working";
     let id = c.id.clone();
+    let renew_id = c.id.clone();
     view! {
-        <li class="credential flex items-center justify-between gap-4 py-2" data-name=c.name.clone()>
+        <li
+            class="credential flex flex-wrap items-center justify-between gap-4 py-2"
+            data-name=c.name.clone()
+            data-status=c.status.clone()
+        >
             <div>
                 <b>{c.name.clone()}</b>
                 " · "
@@ -105,6 +125,36 @@ fn CredentialRow(c: CredentialView, in_use: bool, actions: Actions) -> impl Into
                 }
                     .into_any()
             }}
+            // Megaplan's password changed: the set is fixed in place, not added again under a new name.
+            <details class="renew w-full" open=!working on:input=mark_on_input("renew-credentials")>
+                <summary class="cursor-pointer text-sm text-sky-700">{move || t().new_password}</summary>
+                <ActionForm
+                    action=actions.renew_credentials
+                    attr:class="renew-form mt-2 flex flex-wrap items-center gap-2"
+                >
+                    <input type="hidden" name="id" value=renew_id />
+                    <input
+                        type="password"
+                        name="password"
+                        autocomplete="new-password"
+                        aria-label=move || t().new_password
+                        class="renew-password rounded border border-slate-300 px-2 py-1"
+                    />
+                    <button
+                        type="submit"
+                        class="renew-submit rounded border border-sky-600 px-3 py-1 text-sm text-sky-700"
+                        disabled=move || actions.renew_credentials.pending().get()
+                    >
+                        {move || {
+                            if actions.renew_credentials.pending().get() {
+                                t().checking_megaplan
+                            } else {
+                                t().check_and_save
+                            }
+                        }}
+                    </button>
+                </ActionForm>
+            </details>
         </li>
     }
 }

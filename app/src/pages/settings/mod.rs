@@ -15,8 +15,8 @@ mod webhooks;
 use leptos::prelude::*;
 
 use crate::api::{
-    AddMegaplanCredentials, DatabaseStatus, FormOutcome, Overview, SaveSection, SaveUisAccess,
-    Section, SelectMegaplanCredentials, SignOut, load_overview,
+    AddMegaplanCredentials, DatabaseStatus, FormOutcome, Overview, RenewMegaplanCredentials,
+    SaveSection, SaveUisAccess, Section, SelectMegaplanCredentials, SignOut, load_overview,
 };
 use crate::components::{LangSwitch, Unsaved, hydrated_marker};
 use crate::i18n::{use_lang, use_text};
@@ -57,6 +57,7 @@ where
 pub struct Actions {
     pub add_credentials: ServerAction<AddMegaplanCredentials>,
     pub select_credentials: ServerAction<SelectMegaplanCredentials>,
+    pub renew_credentials: ServerAction<RenewMegaplanCredentials>,
     pub uis: ServerAction<SaveUisAccess>,
     pub sections: [ServerAction<SaveSection>; 3],
 }
@@ -70,6 +71,7 @@ pub fn SettingsPage() -> impl IntoView {
     let actions = Actions {
         add_credentials: ServerAction::new(),
         select_credentials: ServerAction::new(),
+        renew_credentials: ServerAction::new(),
         uis: ServerAction::new(),
         sections: [
             ServerAction::new(),
@@ -86,6 +88,12 @@ pub fn SettingsPage() -> impl IntoView {
     on_saved(
         actions.select_credentials,
         "select-credentials".into(),
+        reload,
+        unsaved,
+    );
+    on_saved(
+        actions.renew_credentials,
+        "renew-credentials".into(),
         reload,
         unsaved,
     );
