@@ -492,7 +492,8 @@ impl Worker {
                     .await)
             }
             _ => {
-                crate::telephony::routing::megaplan_event(&ev.account_id, &ev.body).await;
+                crate::telephony::routing::megaplan_event(&self.pool, &ev.account_id, &ev.body)
+                    .await;
                 Ok(Ok(Plan::skip(
                     "Megaplan application events are recorded (a client's change refreshes its \
                      routing); rules for them come with deals",

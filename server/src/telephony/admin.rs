@@ -29,7 +29,7 @@ pub async fn settings_sync(
 ) -> Response {
     match staff::sync(&t.access, &user.account_id).await {
         Ok(report) => {
-            t.routes.forget_account(&user.account_id).await;
+            super::routing::announce(&t.access.pool, &user.account_id, &[]).await;
             Json(report).into_response()
         }
         Err(e) => error(StatusCode::BAD_GATEWAY, e),

@@ -190,7 +190,10 @@ async fn finish(
     .execute(&mut *tx)
     .await?;
     super::staff::bump_version(&mut tx, account_id).await?;
-    tx.commit().await
+    tx.commit().await?;
+    // A manager's UIS phone may have come with it: every server's routing asks again.
+    super::routing::announce(pool, account_id, &[]).await;
+    Ok(())
 }
 
 async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), String> {

@@ -35,6 +35,8 @@ pub struct Telephony {
     /// Where this server is published (the widget's URLs).
     pub public_url: url::Url,
     schedule: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    /// Applies the routing invalidations other servers write.
+    follow: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl std::fmt::Debug for Telephony {
@@ -52,6 +54,7 @@ impl Telephony {
         public_url: url::Url,
         sync_every: std::time::Duration,
     ) -> Telephony {
+        let follow = routing::follow_invalidations(pool.clone(), routing::FOLLOW_EVERY);
         let t = Telephony {
             access: Access::new(pool, secret, uis),
             routes: RouteCache::new(),
@@ -59,6 +62,7 @@ impl Telephony {
             secret: secret.clone(),
             public_url,
             schedule: Arc::default(),
+            follow: Arc::new(std::sync::Mutex::new(Some(follow))),
         };
         let handle = spawn_schedule(t.clone(), sync_every);
         *t.schedule.lock().expect("schedule") = Some(handle);
@@ -92,6 +96,9 @@ impl Telephony {
 
     pub fn shutdown(&self) {
         if let Some(h) = self.schedule.lock().expect("schedule").take() {
+            h.abort();
+        }
+        if let Some(h) = self.follow.lock().expect("follow").take() {
             h.abort();
         }
     }

@@ -241,7 +241,7 @@ impl TelephonyAdmin for Telephony {
         Box::pin(async move {
             match staff::sync(&self.access, &user.account_id).await {
                 Ok(report) => {
-                    self.routes.forget_account(&user.account_id).await;
+                    super::routing::announce(&self.access.pool, &user.account_id, &[]).await;
                     Ok(table_of(report))
                 }
                 Err(e) => Ok(StaffTable {

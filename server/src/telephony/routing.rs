@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use moka::future::Cache;
+use sqlx::AnyPool;
 use uis::routing::{RouteAnswer, RouteRequest};
 
 use super::access::Access;
@@ -91,19 +92,29 @@ pub fn phone_key(raw: &str) -> String {
     }
 }
 
-/// For the pipeline's Megaplan-event handling: a client with this phone was created, changed its
-/// responsible or was deleted — the next call from `phone` asks Megaplan again.
+/// In this process only: the next call from `phone` asks Megaplan again. Other servers learn it
+/// through [`announce`].
 pub async fn invalidate(account_id: &str, phone: &str) {
-    let key = (account_id.to_owned(), phone_key(phone));
+    apply(account_id, Some(&phone_key(phone))).await;
+}
+
+async fn apply(account_id: &str, key: Option<&str>) {
     for c in live_caches() {
-        c.answers.invalidate(&key).await;
+        match key {
+            Some(k) => {
+                c.answers
+                    .invalidate(&(account_id.to_owned(), k.to_owned()))
+                    .await
+            }
+            None => c.forget_account(account_id).await,
+        }
     }
 }
 
 /// A Megaplan application event reached the pipeline: a client created, changed or dropped may have
 /// a new responsible, so its phones are asked of Megaplan again. Events often carry a partial
 /// entity (megaplan-api.md §9); one without the client's phones forgets the account's answers.
-pub async fn megaplan_event(account_id: &str, body: &str) {
+pub async fn megaplan_event(pool: &AnyPool, account_id: &str, body: &str) {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
         return;
     };
@@ -118,15 +129,107 @@ pub async fn megaplan_event(account_id: &str, body: &str) {
         .filter(|c| c["type"].as_str().is_none_or(|t| t == "phone"))
         .filter_map(|c| c["value"].as_str())
         .collect();
-    if phones.is_empty() {
-        for c in live_caches() {
-            c.forget_account(account_id).await;
-        }
+    announce(pool, account_id, &phones).await;
+}
+
+/// How often every server reads the invalidations the others wrote.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+/// Rows are read again this far back, so one committed late or stamped by a server whose clock is
+/// a little behind is still seen (servers' clocks must agree within this).
+const OVERLAP_MS: i64 = 10_000;
+/// Rows older than this are deleted: every running server read them long ago.
+const KEEP_MS: i64 = 3_600_000;
+
+/// Invalidations this process already applied (id → when written): each is applied once per process.
+static APPLIED: LazyLock<Mutex<HashMap<String, i64>>> = LazyLock::new(Mutex::default);
+
+/// Who the manager of a caller of the account is may have changed (`phones` empty: of any caller —
+/// a staff sync, or a client event without its phones). This process forgets at once; the row
+/// written tells every other server within [`FOLLOW_EVERY`].
+pub async fn announce(pool: &AnyPool, account_id: &str, phones: &[&str]) {
+    let keys: Vec<Option<String>> = if phones.is_empty() {
+        vec![None]
     } else {
-        for p in phones {
-            invalidate(account_id, p).await;
+        phones.iter().map(|p| Some(phone_key(p))).collect()
+    };
+    let now = crate::pipeline::now_ms();
+    for key in keys {
+        apply(account_id, key.as_deref()).await;
+        let id = uuid::Uuid::new_v4().to_string();
+        APPLIED.lock().expect("applied").insert(id.clone(), now);
+        let written = sqlx::query(
+            "INSERT INTO route_invalidations (id, account_id, phone, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(&key)
+        .bind(now)
+        .execute(pool)
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, account_id, "routing: other servers keep their answers until they expire");
         }
     }
+}
+
+/// Every server runs this: applies what other servers announced, and deletes rows nobody needs.
+pub fn follow_invalidations(pool: AnyPool, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut newest = crate::pipeline::now_ms();
+        let mut pruned_at = 0;
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let rows: Result<Vec<(String, String, Option<String>, i64)>, _> = sqlx::query_as(
+                "SELECT id, account_id, phone, created_at FROM route_invalidations \
+                 WHERE created_at >= $1 ORDER BY created_at",
+            )
+            .bind(newest - OVERLAP_MS)
+            .fetch_all(&pool)
+            .await;
+            match rows {
+                Ok(rows) => {
+                    for (id, account_id, phone, at) in rows {
+                        newest = newest.max(at);
+                        let fresh = {
+                            let mut applied = APPLIED.lock().expect("applied");
+                            match applied.entry(id) {
+                                std::collections::hash_map::Entry::Occupied(_) => false,
+                                std::collections::hash_map::Entry::Vacant(v) => {
+                                    v.insert(at);
+                                    true
+                                }
+                            }
+                        };
+                        if fresh {
+                            apply(&account_id, phone.as_deref()).await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "routing: cannot read other servers' invalidations")
+                }
+            }
+            // Rows this old are no longer read, so their ids need not be remembered.
+            APPLIED
+                .lock()
+                .expect("applied")
+                .retain(|_, at| *at >= newest - 2 * OVERLAP_MS);
+            let now = crate::pipeline::now_ms();
+            if now - pruned_at > KEEP_MS / 6 {
+                pruned_at = now;
+                let r = sqlx::query("DELETE FROM route_invalidations WHERE created_at < $1")
+                    .bind(now - KEEP_MS)
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "routing: cannot delete old invalidations");
+                }
+            }
+        }
+    })
 }
 
 fn live_caches() -> Vec<Arc<RouteCache>> {

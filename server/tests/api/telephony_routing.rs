@@ -230,6 +230,100 @@ async fn a_megaplan_client_event_refreshes_the_routing_of_its_phone() {
     }
 }
 
+/// Another `uis-megaplan` process on the same database, as behind a load balancer; killed when dropped.
+struct OtherServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl OtherServer {
+    async fn start(t: &TelephonyApp) -> OtherServer {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_uis-megaplan"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&t.app._db.data_dir)
+            .args(["--database-url", &t.app._db.url])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // Read to the end, so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("uis-megaplan is listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(url.to_owned());
+                }
+            }
+        });
+        let url = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("the other server starts")
+            .expect("the other server prints its address");
+        OtherServer { child, url }
+    }
+
+    fn route_url(&self, key: &str) -> url::Url {
+        url::Url::parse(&format!("{}/hooks/uis/{key}/route", self.url)).unwrap()
+    }
+}
+
+impl Drop for OtherServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_client_event_one_server_processes_refreshes_the_routing_of_every_server() {
+    for backend in BACKENDS {
+        let Some(t) = routed_app(backend).await else {
+            continue;
+        };
+        let other = OtherServer::start(&t).await;
+        // Megaplan's events reach this server; UIS asks the other one who the manager is.
+        t.megaplan.set_webhook_url(Some(
+            url::Url::parse(&format!(
+                "{}/hooks/megaplan/{}/events",
+                t.app.server.url(),
+                t.key
+            ))
+            .unwrap(),
+        ));
+        t.uis.set_route_url(Some(other.route_url(&t.key)));
+        let phone = "79997778899";
+        assert!(matches!(
+            ring(&t, phone).await,
+            RouteOutcome::ReturnedCode { .. }
+        ));
+        t.client_with_manager(phone, 2001).await;
+        megaplan_events_done(&t, 1).await;
+        // The other server kept "not assigned" (for 5 minutes); it forgets it within a second or so.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match ring(&t, phone).await {
+                RouteOutcome::Phones { phones, .. } => {
+                    assert_eq!(phones, vec![MANAGER_PHONE.to_owned()], "{backend:?}");
+                    break;
+                }
+                answer => assert!(
+                    Instant::now() < deadline,
+                    "{backend:?}: the other server still answers {answer:?}"
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        drop(other);
+        t.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn routing_of_an_unknown_account_key_is_404_and_an_inactive_integration_means_the_fallback() {
     for backend in BACKENDS {
