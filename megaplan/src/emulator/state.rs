@@ -141,6 +141,14 @@ impl EmulatorState {
         }
     }
 
+    /// The account's admin changed the password in Megaplan: the old one is refused from now on, and
+    /// the tokens issued before stop working (inferred: a changed password ends the sessions).
+    pub fn change_password(&self, new: &str) {
+        self.shared.store().password = Some(new.to_owned());
+        self.expire_all_tokens();
+        self.revoke_refresh_tokens();
+    }
+
     /// Refresh tokens stop working too, so only a password login helps.
     pub fn revoke_refresh_tokens(&self) {
         self.shared.store().refresh_tokens.clear();

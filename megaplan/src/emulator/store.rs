@@ -54,6 +54,8 @@ pub(crate) struct Store {
     pub default_route: Vec<u64>,
     /// Password logins refused for a wrong login or password.
     pub refused_logins: usize,
+    /// The account's password once changed (`Emulator::change_password`); the seed's until then.
+    pub password: Option<String>,
 }
 
 impl Store {

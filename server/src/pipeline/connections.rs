@@ -13,6 +13,9 @@ pub struct MegaplanConnection {
     pub password: String,
     /// The name of a set Megaplan refused earlier (A2): not used until someone fixes it.
     pub broken: Option<String>,
+    /// The stored (sealed) password this was read with: which version of the set it is, so a
+    /// refusal of a password renewed meanwhile never marks the renewed set broken.
+    pub sealed: Option<String>,
 }
 
 /// How every event Megaplan's refusal of the credentials failed begins its `last_error`: when the
@@ -26,10 +29,16 @@ pub trait MegaplanConnections: Send + Sync + 'static {
         account_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<MegaplanConnection>, String>>;
 
-    /// Megaplan refused the account's selected set: it shows as broken on the settings and
-    /// health pages, and the worker stops logging in with it.
-    fn mark_broken<'a>(&'a self, _account_id: &'a str) -> BoxFuture<'a, ()> {
-        Box::pin(async {})
+    /// Megaplan refused the account's selected set, read as `refused` (its `sealed`): it shows as
+    /// broken on the settings and health pages, and nothing logs in with it again. False when the
+    /// set was renewed or another chosen since that read: nothing is marked, and the caller tries
+    /// again with what is stored now.
+    fn mark_broken<'a>(
+        &'a self,
+        _account_id: &'a str,
+        _refused: Option<&'a str>,
+    ) -> BoxFuture<'a, bool> {
+        Box::pin(async { true })
     }
 }
 
@@ -118,6 +127,7 @@ impl DbConnections {
             login,
             password,
             broken: (status == "broken").then_some(name),
+            sealed: Some(password_enc),
         }))
     }
 }
@@ -140,20 +150,46 @@ impl MegaplanConnections for DbConnections {
         })
     }
 
-    fn mark_broken<'a>(&'a self, account_id: &'a str) -> BoxFuture<'a, ()> {
+    fn mark_broken<'a>(
+        &'a self,
+        account_id: &'a str,
+        refused: Option<&'a str>,
+    ) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let r = sqlx::query(
-                "UPDATE megaplan_credentials SET status = 'broken', checked_at = $2 \
-                 WHERE id = (SELECT credential_id FROM account_megaplan WHERE account_id = $1)",
-            )
-            .bind(account_id)
-            .bind(super::now_ms())
-            .execute(&self.pool)
-            .await;
-            if let Err(e) = r {
-                tracing::warn!(error = %e, account_id, "cannot mark the Megaplan credentials broken");
-            }
+            let now = super::now_ms();
+            let marked = match refused {
+                Some(sealed) => {
+                    sqlx::query(
+                        "UPDATE megaplan_credentials SET status = 'broken', checked_at = $2 \
+                         WHERE id = (SELECT credential_id FROM account_megaplan WHERE account_id = $1) \
+                         AND password_enc = $3",
+                    )
+                    .bind(account_id)
+                    .bind(now)
+                    .bind(sealed)
+                    .execute(&self.pool)
+                    .await
+                }
+                None => {
+                    sqlx::query(
+                        "UPDATE megaplan_credentials SET status = 'broken', checked_at = $2 \
+                         WHERE id = (SELECT credential_id FROM account_megaplan WHERE account_id = $1)",
+                    )
+                    .bind(account_id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                }
+            };
             self.kept.invalidate(account_id).await;
+            match marked {
+                Ok(r) => r.rows_affected() > 0,
+                Err(e) => {
+                    // Not marked, but the event still fails: no second login with this password.
+                    tracing::warn!(error = %e, account_id, "cannot mark the Megaplan credentials broken");
+                    true
+                }
+            }
         })
     }
 }

@@ -391,7 +391,7 @@ impl Worker {
         if plan.actions.is_empty() {
             return Ok(Outcome::Done);
         }
-        let mp = match self.megaplan(&ev.account_id).await {
+        let (mp, sealed) = match self.megaplan(&ev.account_id).await {
             Ok(c) => c,
             Err(outcome) => return Ok(outcome),
         };
@@ -439,7 +439,19 @@ impl Worker {
                 Ok(_) => {}
                 Err(ActionError::Permanent(m)) => return Ok(Outcome::Permanent(m)),
                 Err(ActionError::CredentialsBroken(m)) => {
-                    self.connections.mark_broken(&ev.account_id).await;
+                    if !self
+                        .connections
+                        .mark_broken(&ev.account_id, sealed.as_deref())
+                        .await
+                    {
+                        // The set was renewed since this attempt read it: try the new password.
+                        return Ok(Outcome::Transient {
+                            message: format!(
+                                "Megaplan refused a password renewed meanwhile ({m}); trying the new one"
+                            ),
+                            retry_after: None,
+                        });
+                    }
                     return Ok(Outcome::Permanent(format!(
                         "{REFUSED}: {m}. It is marked broken: fix it on the settings page, and \
                          the events it failed run again"
@@ -673,8 +685,11 @@ impl Worker {
     }
 
     /// One client per account, kept so its token is reused; rebuilt when the credential changes.
-    /// `Err`: how the attempt ends without one.
-    async fn megaplan(&self, account_id: &str) -> Result<megaplan::Client, Outcome> {
+    /// With the sealed password it was read with; `Err`: how the attempt ends without one.
+    async fn megaplan(
+        &self,
+        account_id: &str,
+    ) -> Result<(megaplan::Client, Option<String>), Outcome> {
         let c = match self.connections.connection(account_id).await {
             Ok(Some(c)) => c,
             Ok(None) => {
@@ -701,7 +716,7 @@ impl Worker {
         if let Some((f, client)) = clients.get(account_id)
             && *f == fingerprint
         {
-            return Ok(client.clone());
+            return Ok((client.clone(), c.sealed));
         }
         let client = megaplan::Client::with_http(
             self.http.clone(),
@@ -713,7 +728,7 @@ impl Worker {
             self.config.megaplan_timeout,
         );
         clients.insert(account_id.to_owned(), (fingerprint, client.clone()));
-        Ok(client)
+        Ok((client, c.sealed))
     }
 }
 

@@ -36,7 +36,8 @@ pub struct Access {
     uis: UisUrls,
     http: reqwest::Client,
     accounts: Cache<String, Option<Arc<Account>>>,
-    megaplan: Cache<String, megaplan::Client>,
+    /// The account's client, with the sealed password it was made with.
+    megaplan: Cache<String, (Option<String>, megaplan::Client)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,11 +118,9 @@ impl Access {
         })
     }
 
-    /// The account's Megaplan client; one per account so its token is reused.
+    /// The account's Megaplan client; one per account so its token is reused, made again when the
+    /// set's password was renewed or another set chosen.
     pub async fn megaplan(&self, account_id: &str) -> Result<megaplan::Client, AccessError> {
-        if let Some(c) = self.megaplan.get(account_id).await {
-            return Ok(c);
-        }
         let conn = self
             .connections
             .connection(account_id)
@@ -131,6 +130,11 @@ impl Access {
         if let Some(name) = conn.broken {
             // Another login with a refused password only risks Megaplan locking the account.
             return Err(AccessError::MegaplanBroken(name));
+        }
+        if let Some((sealed, client)) = self.megaplan.get(account_id).await
+            && sealed == conn.sealed
+        {
+            return Ok(client);
         }
         let client = megaplan::Client::with_http(
             self.http.clone(),
@@ -142,16 +146,23 @@ impl Access {
             Duration::from_secs(20),
         );
         self.megaplan
-            .insert(account_id.to_owned(), client.clone())
+            .insert(account_id.to_owned(), (conn.sealed, client.clone()))
             .await;
         Ok(client)
     }
 
     /// Megaplan refused the account's credentials: marked broken (settings and health show it)
-    /// and the kept client dropped, so nothing logs in with them again until they are fixed.
-    pub async fn megaplan_refused(&self, account_id: &str) {
-        self.connections.mark_broken(account_id).await;
+    /// and the kept client dropped, so nothing logs in with them again until they are fixed —
+    /// unless they were renewed since the client was made: then only the client is dropped.
+    /// True when marked; false when renewed since (ask again: `megaplan` makes the new client).
+    pub async fn megaplan_refused(&self, account_id: &str) -> bool {
+        let sealed = self.megaplan.get(account_id).await.and_then(|(s, _)| s);
+        let marked = self
+            .connections
+            .mark_broken(account_id, sealed.as_deref())
+            .await;
         self.megaplan.invalidate(account_id).await;
+        marked
     }
 
     async fn uis_secrets(&self, account_id: &str) -> Result<(String, String, String), AccessError> {

@@ -140,6 +140,9 @@ const OVERLAP_MS: i64 = 10_000;
 /// Rows older than this are deleted: every running server read them long ago.
 const KEEP_MS: i64 = 3_600_000;
 
+/// A row of `route_invalidations`: id, account, phone key (`None`: the whole account), when written.
+type Invalidation = (String, String, Option<String>, i64);
+
 /// Invalidations this process already applied (id → when written): each is applied once per process.
 static APPLIED: LazyLock<Mutex<HashMap<String, i64>>> = LazyLock::new(Mutex::default);
 
@@ -182,7 +185,7 @@ pub fn follow_invalidations(pool: AnyPool, every: Duration) -> tokio::task::Join
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            let rows: Result<Vec<(String, String, Option<String>, i64)>, _> = sqlx::query_as(
+            let rows: Result<Vec<Invalidation>, _> = sqlx::query_as(
                 "SELECT id, account_id, phone, created_at FROM route_invalidations \
                  WHERE created_at >= $1 ORDER BY created_at",
             )
@@ -299,12 +302,26 @@ async fn lookup(
         .map_err(|e| e.to_string())?;
     let route = match mp.call_route_within(phone, LOOKUP_TIMEOUT).await {
         Ok(r) => r,
-        Err(e) => {
-            if let megaplan::Error::CredentialsBroken { .. } = e {
-                access.megaplan_refused(account_id).await;
+        Err(e @ megaplan::Error::CredentialsBroken { .. }) => {
+            if access.megaplan_refused(account_id).await {
+                return Err(e.to_string());
             }
-            return Err(e.to_string());
+            // The set was renewed since this client was made: once more with what is stored now.
+            let mp = access
+                .megaplan(account_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            match mp.call_route_within(phone, LOOKUP_TIMEOUT).await {
+                Ok(r) => r,
+                Err(e) => {
+                    if let megaplan::Error::CredentialsBroken { .. } = e {
+                        access.megaplan_refused(account_id).await;
+                    }
+                    return Err(e.to_string());
+                }
+            }
         }
+        Err(e) => return Err(e.to_string()),
     };
     // Any other type is Megaplan's default group: nobody is this caller's manager.
     if route.kind.as_deref() != Some("responsible") || route.employees.is_empty() {

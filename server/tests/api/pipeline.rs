@@ -609,6 +609,60 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
     }
 }
 
+#[tokio::test]
+async fn a_refusal_of_a_password_renewed_meanwhile_never_marks_the_renewed_set_broken() {
+    use uis_megaplan::pipeline::connections::{DbConnections, MegaplanConnections};
+    for backend in BACKENDS {
+        let Some(db) = TestDb::new(backend).await else {
+            continue;
+        };
+        let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
+        let server = server_with_selected_credential(&db, &emu, "the password before").await;
+        let pool = &server.state.db.pool;
+        let status = || async {
+            let (s,): (String,) =
+                sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+            s
+        };
+        let connections = DbConnections::new(pool.clone(), &server.state.secret);
+        let read = connections.connection(ACCOUNT).await.unwrap().unwrap();
+        // The settings page renews the set while an attempt still holds what it read.
+        let cipher = uis_megaplan::accounts::cipher::Cipher::new(&server.state.secret);
+        sqlx::query("UPDATE megaplan_credentials SET password_enc = $1 WHERE id = 'cred-1'")
+            .bind(
+                cipher
+                    .seal("megaplan_password:cred-1", "the password after")
+                    .unwrap(),
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        assert!(
+            !connections
+                .mark_broken(ACCOUNT, read.sealed.as_deref())
+                .await,
+            "{backend:?}: the old password's refusal marked the renewed set"
+        );
+        assert_eq!(status().await, "working");
+        let now = connections.connection(ACCOUNT).await.unwrap().unwrap();
+        assert_eq!(
+            now.password, "the password after",
+            "{backend:?}: read again"
+        );
+        // Refused as it is stored now: broken.
+        assert!(
+            connections
+                .mark_broken(ACCOUNT, now.sealed.as_deref())
+                .await
+        );
+        assert_eq!(status().await, "broken", "{backend:?}");
+        server.shutdown().await.unwrap();
+    }
+}
+
 /// Waits until nothing in the inbox is waiting or running.
 async fn wait_settled(pool: &sqlx::AnyPool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

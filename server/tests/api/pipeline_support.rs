@@ -67,6 +67,7 @@ pub async fn start_server_planning(
             login: emu.seed().login.clone(),
             password: emu.seed().password.clone(),
             broken: None,
+            sealed: None,
         },
     );
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));

@@ -318,6 +318,100 @@ async fn inbound_lost_with_three_ringing_employees_makes_one_todo_one_client_and
     }
 }
 
+/// Megaplan's admin changes the password: the set is marked broken once, the lost call waits in the
+/// log, and the new password typed on the settings page brings both the pipeline and routing back.
+#[tokio::test]
+async fn a_changed_megaplan_password_renewed_on_the_settings_page_loses_no_call() {
+    for backend in BACKENDS {
+        let mut s = settings("first_talked");
+        s["call_processing"]["personal_manager_routing"] = json!(true);
+        let Some(t) = app(backend, s).await else {
+            continue;
+        };
+        t.uis.set_route_url(Some(t.route_url()));
+        let regular = "79503334455";
+        t.client_with_manager(regular, ALEKSEEVA).await;
+        // Routing makes its Megaplan client with the password stored now.
+        let first = t
+            .uis
+            .simulate(CallScript {
+                ask_route: true,
+                ..CallScript::inbound_answered(regular)
+            })
+            .await;
+        assert!(
+            matches!(first.route, uis::emulator::RouteOutcome::Phones { .. }),
+            "{backend:?}"
+        );
+        settle(&t).await;
+
+        t.megaplan
+            .state()
+            .change_password("a new password for 2027");
+        let phone = "79504445566";
+        // UIS does not ask routing this time: only the pipeline finds out.
+        let lost = CallScript {
+            ask_route: false,
+            ..CallScript::inbound_lost(phone, vec![7001, 7002, 7003])
+        };
+        let call = play(&t, lost).await;
+        let status = || async {
+            let (s,): (String,) =
+                sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
+                    .fetch_one(t.pool())
+                    .await
+                    .unwrap();
+            s
+        };
+        assert_eq!(status().await, "broken", "{backend:?}");
+        assert!(todos_with(&t, &format!("[uis:call:{call}]")).is_empty());
+
+        let outcome = t
+            .admin()
+            .await
+            .submit(
+                "renew_megaplan_credentials",
+                &[("id", "cred-1"), ("password", "a new password for 2027")],
+            )
+            .await;
+        assert_eq!(outcome, app::api::FormOutcome::Saved, "{backend:?}");
+        settle(&t).await;
+        let failed: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT event_type, last_error FROM inbox_events WHERE status <> 'done'",
+        )
+        .fetch_all(t.pool())
+        .await
+        .unwrap();
+        assert!(failed.is_empty(), "{backend:?}: {failed:?}");
+        assert_eq!(
+            todos_with(&t, &format!("[uis:call:{call}]")).len(),
+            1,
+            "{backend:?}: the lost call's todo"
+        );
+
+        // Routing still held a client with the old password: it makes a new one instead of
+        // getting refused and marking the renewed set broken again.
+        let again = t
+            .uis
+            .simulate(CallScript {
+                ask_route: true,
+                ..CallScript::inbound_answered("79505556677")
+            })
+            .await;
+        assert!(
+            matches!(
+                again.route,
+                uis::emulator::RouteOutcome::ReturnedCode { .. }
+            ),
+            "{backend:?}: an unknown caller asked of Megaplan: {:?}",
+            again.route
+        );
+        settle(&t).await;
+        assert_eq!(status().await, "working", "{backend:?}");
+        t.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn outbound_successful_and_failed_calls() {
     for backend in BACKENDS {
