@@ -56,6 +56,12 @@ pub enum ErrorCode {
     /// UIS answered and refused; `detail` = UIS's own words.
     UisRejected,
     UisUnreachable,
+    /// The pick-lists from UIS need the account's UIS access, not saved yet.
+    NoUisAccess,
+    /// The pick-lists from Megaplan need a chosen credential set.
+    NoMegaplanCredentials,
+    /// Megaplan refused the set in use earlier; `detail` = the set's name.
+    MegaplanCredentialsBroken,
     /// The section's settings are not JSON; `detail` = where.
     InvalidJson,
     NotAnObject,

@@ -297,6 +297,25 @@ impl Lang {
             ErrorCode::UnknownCredentials => {
                 pick(ru, "Таких учетных данных нет", "No such credentials").into()
             }
+            ErrorCode::NoUisAccess => pick(
+                ru,
+                "Списки из UIS появятся, когда будет сохранен доступ к UIS (выше, в «Доступ к UIS»).",
+                "The lists from UIS appear once UIS access is saved (above, under «UIS access»).",
+            )
+            .into(),
+            ErrorCode::NoMegaplanCredentials => pick(
+                ru,
+                "Списки из Megaplan появятся, когда будут выбраны учетные данные Megaplan.",
+                "The lists from Megaplan appear once Megaplan credentials are chosen.",
+            )
+            .into(),
+            ErrorCode::MegaplanCredentialsBroken => {
+                if ru {
+                    format!("Megaplan отклонил учетные данные «{d}»: введите новый пароль выше.")
+                } else {
+                    format!("Megaplan refused the credentials «{d}»: enter the new password above.")
+                }
+            }
             ErrorCode::UisRejected => {
                 if ru {
                     format!("UIS отклонил доступ: {d}")

@@ -3,6 +3,7 @@
 //! and from UIS (employees, statuses, virtual numbers) with the account's saved credentials, the
 //! telephony-settings sync (T1) and the employee sync (T2).
 
+use app::api::{ErrorCode, FieldError};
 use app::ssr::{BoxFuture, CurrentUser, ServiceError, ServiceResult};
 use app::telephony::{
     Choice, Picklists, ProgramChoice, StaffLine, StaffTable, SyncResultLine, SyncRunView,
@@ -10,6 +11,7 @@ use app::telephony::{
 };
 use domain::settings::TelephonySettings;
 
+use super::access::AccessError;
 use super::{Telephony, employee_sync, staff};
 
 fn failed(e: impl std::fmt::Display) -> ServiceError {
@@ -62,16 +64,49 @@ pub async fn picklists(t: &Telephony, account_id: &str) -> Picklists {
 
 type MegaplanLists = (Vec<Choice>, Vec<ProgramChoice>, Vec<Choice>);
 
-async fn megaplan_lists(t: &Telephony, account_id: &str) -> Result<MegaplanLists, String> {
+/// Why a side's lists could not be read, in words the page can put in the admin's language.
+fn access_problem(side: &str, e: AccessError) -> FieldError {
+    match e {
+        AccessError::NoUis => FieldError::new(side, ErrorCode::NoUisAccess),
+        AccessError::NoMegaplan => FieldError::new(side, ErrorCode::NoMegaplanCredentials),
+        AccessError::MegaplanBroken(name) => {
+            FieldError::with_detail(side, ErrorCode::MegaplanCredentialsBroken, name)
+        }
+        e if side == "uis" => {
+            FieldError::with_detail(side, ErrorCode::UisUnreachable, e.to_string())
+        }
+        e => FieldError::with_detail(side, ErrorCode::MegaplanUnreachable, e.to_string()),
+    }
+}
+
+fn megaplan_problem(e: megaplan::Error) -> FieldError {
+    match e {
+        megaplan::Error::CredentialsBroken { message } => {
+            FieldError::with_detail("megaplan", ErrorCode::MegaplanRejected, message)
+        }
+        e => FieldError::with_detail("megaplan", ErrorCode::MegaplanUnreachable, e.to_string()),
+    }
+}
+
+fn uis_problem(e: uis::Error) -> FieldError {
+    let code = if e.is_transient() {
+        ErrorCode::UisUnreachable
+    } else {
+        ErrorCode::UisRejected
+    };
+    FieldError::with_detail("uis", code, e.to_string())
+}
+
+async fn megaplan_lists(t: &Telephony, account_id: &str) -> Result<MegaplanLists, FieldError> {
     let client = t
         .access
         .megaplan(account_id)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| access_problem("megaplan", e))?;
     let mut employees: Vec<Choice> = client
         .employees()
         .await
-        .map_err(|e| format!("Megaplan: {e}"))?
+        .map_err(megaplan_problem)?
         .into_iter()
         .filter(|e| e.is_working)
         .map(|e| Choice {
@@ -118,16 +153,16 @@ async fn megaplan_lists(t: &Telephony, account_id: &str) -> Result<MegaplanLists
 
 type UisLists = (Vec<Choice>, Vec<Choice>, Vec<Choice>);
 
-async fn uis_lists(t: &Telephony, account_id: &str) -> Result<UisLists, String> {
+async fn uis_lists(t: &Telephony, account_id: &str) -> Result<UisLists, FieldError> {
     let client = t
         .access
         .uis_data(account_id)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| access_problem("uis", e))?;
     let employees = client
         .employees()
         .await
-        .map_err(|e| format!("UIS: {e}"))?
+        .map_err(uis_problem)?
         .into_iter()
         .map(|e| Choice {
             id: e.id.to_string(),
@@ -154,7 +189,7 @@ async fn uis_lists(t: &Telephony, account_id: &str) -> Result<UisLists, String> 
     let numbers = client
         .get_virtual_numbers()
         .await
-        .map_err(|e| format!("UIS: {e}"))?
+        .map_err(uis_problem)?
         .into_iter()
         .filter_map(|n| {
             let phone: domain::phone::Phone = n.virtual_phone_number.parse().ok()?;

@@ -306,7 +306,13 @@ fn TelephonyBody(page: TelephonyPage) -> impl IntoView {
     let problems = [lists.megaplan_error.clone(), lists.uis_error.clone()]
         .into_iter()
         .flatten()
-        .map(|e| view! { <p class="picklist-error text-sm text-amber-800">{e}</p> })
+        .map(|e| {
+            view! {
+                <p class="picklist-error text-sm text-amber-800">
+                    {move || lang.get().error_text(e.code, e.detail.as_deref())}
+                </p>
+            }
+        })
         .collect_view();
     let general = move || {
         errors.with(|errs| {

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::FormOutcome;
+use crate::api::{FieldError, FormOutcome};
 
 /// «Подключение телефонии», as the page edits it. Same JSON as `TelephonySettings`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,14 +145,16 @@ pub struct Picklists {
     pub employees: Vec<Choice>,
     pub programs: Vec<ProgramChoice>,
     pub todo_categories: Vec<Choice>,
-    pub megaplan_error: Option<String>,
+    /// Why the Megaplan lists are empty.
+    pub megaplan_error: Option<FieldError>,
     /// UIS employees (id → full name).
     pub uis_employees: Vec<Choice>,
     /// UIS employee statuses.
     pub statuses: Vec<Choice>,
     /// Virtual numbers, `+7…`; the name says what it is.
     pub virtual_numbers: Vec<Choice>,
-    pub uis_error: Option<String>,
+    /// Why the UIS lists are empty.
+    pub uis_error: Option<FieldError>,
     /// UIS call parameters that can feed a client's extra field (4.2): parameter → label.
     pub uis_fields: Vec<Choice>,
 }
