@@ -62,6 +62,8 @@ pub enum ErrorCode {
     NoMegaplanCredentials,
     /// Megaplan refused the set in use earlier; `detail` = the set's name.
     MegaplanCredentialsBroken,
+    /// Something on our side failed (the database); `detail` says what, for the admin's support.
+    ServerError,
     /// The section's settings are not JSON; `detail` = where.
     InvalidJson,
     NotAnObject,

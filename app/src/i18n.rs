@@ -299,16 +299,23 @@ impl Lang {
             }
             ErrorCode::NoUisAccess => pick(
                 ru,
-                "Списки из UIS появятся, когда будет сохранен доступ к UIS (выше, в «Доступ к UIS»).",
-                "The lists from UIS appear once UIS access is saved (above, under «UIS access»).",
+                "Доступ к UIS еще не сохранен: укажите его выше, в «Доступ к UIS».",
+                "No UIS access saved yet: enter it above, under «UIS access».",
             )
             .into(),
             ErrorCode::NoMegaplanCredentials => pick(
                 ru,
-                "Списки из Megaplan появятся, когда будут выбраны учетные данные Megaplan.",
-                "The lists from Megaplan appear once Megaplan credentials are chosen.",
+                "Учетные данные Megaplan не выбраны.",
+                "No Megaplan credentials are chosen.",
             )
             .into(),
+            ErrorCode::ServerError => {
+                if ru {
+                    format!("Ошибка на сервере интеграции: {d}")
+                } else {
+                    format!("The integration's server failed: {d}")
+                }
+            }
             ErrorCode::MegaplanCredentialsBroken => {
                 if ru {
                     format!("Megaplan отклонил учетные данные «{d}»: введите новый пароль выше.")

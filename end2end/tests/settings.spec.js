@@ -119,7 +119,7 @@ test('working credentials are saved, chosen and unlock the integration settings'
   await expect(page.locator('#unsaved-warning')).toBeHidden();
   // UIS access is not saved yet: the telephony pick-lists say so in the page's language.
   await expect(page.locator('.picklist-error')).toHaveText(
-    'Списки из UIS появятся, когда будет сохранен доступ к UIS (выше, в «Доступ к UIS»).');
+    'Доступ к UIS еще не сохранен: укажите его выше, в «Доступ к UIS».');
   // The password is never sent back to the browser.
   expect(await page.content()).not.toContain(i.megaplan_password);
   await page.screenshot({ path: testInfo.outputPath('credentials-added.png'), fullPage: true });

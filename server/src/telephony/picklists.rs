@@ -64,18 +64,24 @@ pub async fn picklists(t: &Telephony, account_id: &str) -> Picklists {
 
 type MegaplanLists = (Vec<Choice>, Vec<ProgramChoice>, Vec<Choice>);
 
-/// Why a side's lists could not be read, in words the page can put in the admin's language.
-fn access_problem(side: &str, e: AccessError) -> FieldError {
+/// Why a side's lists (or a sync) could not be read, in words the page puts in the admin's language.
+fn access_problem(field: &str, e: AccessError) -> FieldError {
     match e {
-        AccessError::NoUis => FieldError::new(side, ErrorCode::NoUisAccess),
-        AccessError::NoMegaplan => FieldError::new(side, ErrorCode::NoMegaplanCredentials),
+        AccessError::NoUis => FieldError::new(field, ErrorCode::NoUisAccess),
+        AccessError::NoMegaplan => FieldError::new(field, ErrorCode::NoMegaplanCredentials),
         AccessError::MegaplanBroken(name) => {
-            FieldError::with_detail(side, ErrorCode::MegaplanCredentialsBroken, name)
+            FieldError::with_detail(field, ErrorCode::MegaplanCredentialsBroken, name)
         }
-        e if side == "uis" => {
-            FieldError::with_detail(side, ErrorCode::UisUnreachable, e.to_string())
-        }
-        e => FieldError::with_detail(side, ErrorCode::MegaplanUnreachable, e.to_string()),
+        e => FieldError::with_detail(field, ErrorCode::ServerError, e.to_string()),
+    }
+}
+
+fn sync_problem(e: staff::SyncError) -> FieldError {
+    match e {
+        staff::SyncError::Access(e) => access_problem("sync", e),
+        staff::SyncError::Megaplan(e) => megaplan_problem(e),
+        staff::SyncError::Uis(e) => uis_problem(e),
+        e => FieldError::with_detail("sync", ErrorCode::ServerError, e.to_string()),
     }
 }
 
@@ -252,7 +258,11 @@ impl TelephonyAdmin for Telephony {
                 Ok(s) => table_of(s),
                 Err(e) => StaffTable {
                     rows: vec![],
-                    error: Some(e.to_string()),
+                    error: Some(FieldError::with_detail(
+                        "sync",
+                        ErrorCode::ServerError,
+                        e.to_string(),
+                    )),
                 },
             };
             let last_run = employee_sync::run(&self.access.pool, &user.account_id, None)
@@ -281,7 +291,7 @@ impl TelephonyAdmin for Telephony {
                 }
                 Err(e) => Ok(StaffTable {
                     rows: vec![],
-                    error: Some(e.to_string()),
+                    error: Some(sync_problem(e)),
                 }),
             }
         })

@@ -113,8 +113,14 @@ async fn pick_lists_come_from_megaplan_and_uis_with_the_saved_credentials() {
         let lists: Picklists = form_call(&admin, "telephony_picklists").await;
         assert_eq!(
             lists.uis_error.as_ref().map(|e| e.code),
-            Some(app::api::ErrorCode::NoUisAccess),
+            Some(ErrorCode::NoUisAccess),
             "{backend:?}: a reason the page words in the admin's language"
+        );
+        let table: StaffTable = form_call(&admin, "telephony_settings_sync").await;
+        assert_eq!(
+            table.error.as_ref().map(|e| e.code),
+            Some(ErrorCode::NoUisAccess),
+            "{backend:?}: the sync says why too"
         );
         assert!(lists.virtual_numbers.is_empty());
         assert_eq!(lists.employees.len(), 2);

@@ -174,7 +174,8 @@ pub struct StaffLine {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffTable {
     pub rows: Vec<StaffLine>,
-    pub error: Option<String>,
+    /// Why the sync or the table failed.
+    pub error: Option<FieldError>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ use super::telephony_api::{
     StaffTable, SyncRunView, TelephonyEmployeeSync, TelephonySettingsSync,
     telephony_employee_sync_run,
 };
+use crate::api::{ErrorCode, FieldError};
 
 /// Reads the run every half second until it is no longer running.
 fn poll(run: RwSignal<Option<SyncRunView>>, id: String) {
@@ -32,7 +33,11 @@ pub fn SyncStep(tel: Tel, staff: StaffTable, last_run: Option<SyncRunView>) -> i
         Some(Ok(t)) => t,
         Some(Err(e)) => StaffTable {
             rows: vec![],
-            error: Some(e.to_string()),
+            error: Some(FieldError::with_detail(
+                "sync",
+                ErrorCode::ServerError,
+                e.to_string(),
+            )),
         },
         None => staff.clone(),
     });
@@ -75,7 +80,13 @@ pub fn SyncStep(tel: Tel, staff: StaffTable, last_run: Option<SyncRunView>) -> i
                 let error = t
                     .error
                     .clone()
-                    .map(|e| view! { <p id="tel-sync-error" class="text-sm text-red-700">{e}</p> });
+                    .map(|e| {
+                        view! {
+                            <p id="tel-sync-error" class="text-sm text-red-700">
+                                {move || tel.lang.get().error_text(e.code, e.detail.as_deref())}
+                            </p>
+                        }
+                    });
                 let warnings = t.rows.iter().filter(|r| r.warning).count();
                 let warning = (warnings > 0)
                     .then(|| {
