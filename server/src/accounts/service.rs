@@ -410,7 +410,7 @@ impl SettingsService {
     /// The account's set in use works (again): what Megaplan's refusal failed runs again. The
     /// save stands even if queuing fails; the event log's «replay failed» is the way back then.
     async fn working_again(&self, account_id: &str) {
-        if let Err(e) = self.pipeline.replay_refused(account_id).await {
+        if let Err(e) = self.pipeline.credentials_work_again(account_id).await {
             tracing::warn!(account_id, error = %e, "cannot queue again the events Megaplan refused");
         }
     }

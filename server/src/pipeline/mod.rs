@@ -67,6 +67,10 @@ pub struct PipelineConfig {
     /// How often this server looks for claims that lapsed (a handed-off event of a server that
     /// died has no queue job; this gives it back to the queue).
     pub requeue_every: Duration,
+    /// When an account's credential set works again, what Megaplan's refusal failed is queued
+    /// again at once and once more after this: an attempt that read the broken set just before
+    /// may end after the first pass.
+    pub refused_again_after: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -84,6 +88,7 @@ impl Default for PipelineConfig {
             trace_retention_days: 30,
             prune_every: Duration::from_secs(3600),
             requeue_every: Duration::from_secs(5),
+            refused_again_after: Duration::from_secs(10),
         }
     }
 }
@@ -104,6 +109,7 @@ impl PipelineConfig {
             trace_retention_days: 30,
             prune_every: Duration::from_secs(3600),
             requeue_every: Duration::from_millis(200),
+            refused_again_after: Duration::from_millis(300),
         }
     }
 

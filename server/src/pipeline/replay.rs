@@ -47,9 +47,29 @@ impl Pipeline {
         Ok(queued)
     }
 
+    /// The account's credential set works again (renewed, added or chosen on the settings page):
+    /// every event Megaplan's refusal failed is queued again, so a changed Megaplan password costs
+    /// no call — now, and once more after `refused_again_after` for an attempt that read the broken
+    /// set just before and ended after this pass. Returns how many were queued now.
+    pub async fn credentials_work_again(&self, account_id: &str) -> anyhow::Result<usize> {
+        let queued = self.replay_refused(account_id).await?;
+        let (pipeline, account) = (self.clone(), account_id.to_owned());
+        let after = self.config.refused_again_after;
+        let mut stopped = self.stop.subscribe();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(after) => {}
+                _ = stopped.changed() => return,
+            }
+            if let Err(e) = pipeline.replay_refused(&account).await {
+                tracing::warn!(account_id = account, error = %e, "cannot queue again the events Megaplan refused");
+            }
+        });
+        Ok(queued)
+    }
+
     /// Queues again every event of `account_id` that failed because Megaplan refused its credential
-    /// set: called when the account's set works again (renewed, added or chosen on the settings
-    /// page), so a changed Megaplan password costs no call. Returns how many were queued.
+    /// set. Returns how many were queued.
     pub async fn replay_refused(&self, account_id: &str) -> anyhow::Result<usize> {
         let ids: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM inbox_events WHERE account_id = $1 AND status IN ('failed', 'dead') \

@@ -585,6 +585,22 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
             )
             .await;
         assert_eq!(outcome, FormOutcome::Saved, "{backend:?}");
+        // An attempt that read the broken set just before the renewal ends after its replay: a
+        // copy of a refused event, failed now, must still be queued again (the second pass).
+        sqlx::query(
+            "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, content_type, \
+             query, body, received_at, status, attempts, last_error, call_session_id) \
+             SELECT 'late-attempt', account_id, source, event_type, dedupe_key || '-late', \
+             content_type, query, body, received_at, 'failed', 1, $1, call_session_id \
+             FROM inbox_events WHERE id = (SELECT MIN(id) FROM inbox_events)",
+        )
+        .bind(format!(
+            "{} «main» earlier: fix it on the settings page",
+            uis_megaplan::pipeline::connections::REFUSED
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
         assert_eq!(status().await, "working");
         let (sealed,): (String,) =
             sqlx::query_as("SELECT password_enc FROM megaplan_credentials WHERE id = 'cred-1'")
@@ -592,7 +608,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
                 .await
                 .unwrap();
         assert!(!sealed.contains(&emu.seed().password));
-        wait_done(pool, 6, Duration::from_secs(20)).await;
+        wait_done(pool, 7, Duration::from_secs(20)).await;
         for (what, calls) in [("refused", &refused), ("after the break", &after_break)] {
             assert_exactly_once(
                 &emu,
@@ -603,7 +619,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
         // New calls go straight through.
         let later = calls(9910, 1);
         send_calls(&app.server.url(), &http, &later).await;
-        wait_done(pool, 8, Duration::from_secs(20)).await;
+        wait_done(pool, 9, Duration::from_secs(20)).await;
         assert_exactly_once(&emu, &later, &format!("{backend:?} a later call"));
         app.server.shutdown().await.unwrap();
     }
