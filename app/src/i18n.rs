@@ -243,6 +243,63 @@ impl Lang {
     }
 
     /// The message shown next to a field; Megaplan's and UIS's own words are kept as they came.
+    /// An employee sync result's reason (`SyncReason`'s stored form) in this language.
+    pub fn sync_reason(self, stored: &str) -> String {
+        use crate::telephony::SyncReason as R;
+        let ru = self == Lang::Ru;
+        let Some((reason, detail)) = R::parse(stored) else {
+            return stored.to_owned();
+        };
+        match reason {
+            R::Fired => pick(ru, "уволен в Megaplan", "dismissed in Megaplan").into(),
+            R::NotFound => pick(ru, "не найден в Megaplan", "not found in Megaplan").into(),
+            R::NoEmail => pick(
+                ru,
+                "нет e-mail в Megaplan: сотрудники сопоставляются по e-mail",
+                "no e-mail in Megaplan: employees are matched by e-mail",
+            )
+            .into(),
+            R::NoPhone => pick(
+                ru,
+                "нет номера телефона в Megaplan: без него UIS не создает сотрудника",
+                "no phone number in Megaplan: UIS requires one to create an employee",
+            )
+            .into(),
+            R::SameEmail => pick(ru, "тот же e-mail в UIS", "same e-mail in UIS").into(),
+            R::Created => pick(ru, "создан в UIS", "created in UIS").into(),
+            R::UisRefused => {
+                let d = detail.unwrap_or("");
+                if ru {
+                    format!("UIS отказал: {d}")
+                } else {
+                    format!("UIS refused: {d}")
+                }
+            }
+        }
+    }
+
+    /// An employee sync result's outcome (`matched`, `created`, `failed`) in this language.
+    pub fn sync_outcome(self, outcome: &str) -> String {
+        let ru = self == Lang::Ru;
+        match outcome {
+            "matched" => pick(ru, "сопоставлен", "matched").into(),
+            "created" => pick(ru, "создан", "created").into(),
+            "failed" => pick(ru, "не синхронизирован", "not synced").into(),
+            other => other.to_owned(),
+        }
+    }
+
+    /// An employee sync run's status (`running`, `done`, `failed`) in this language.
+    pub fn sync_status(self, status: &str) -> String {
+        let ru = self == Lang::Ru;
+        match status {
+            "running" => pick(ru, "идет синхронизация", "synchronizing").into(),
+            "done" => pick(ru, "синхронизация завершена", "synchronization finished").into(),
+            "failed" => pick(ru, "синхронизация прервана", "synchronization stopped").into(),
+            other => other.to_owned(),
+        }
+    }
+
     pub fn error_text(self, code: ErrorCode, detail: Option<&str>) -> String {
         let d = detail.unwrap_or("");
         let ru = self == Lang::Ru;
@@ -435,5 +492,35 @@ mod tests {
         );
         assert_eq!(Lang::from_cookie_header("uis_megaplan_lang=xx"), Lang::Ru);
         assert_eq!(Lang::from_cookie_header(""), Lang::Ru);
+    }
+
+    #[test]
+    fn every_employee_sync_reason_is_worded_in_both_languages_and_round_trips() {
+        use crate::telephony::SyncReason;
+        for r in SyncReason::ALL {
+            let stored = r.stored(None);
+            assert_eq!(SyncReason::parse(&stored), Some((r, None)));
+            let (ru, en) = (Lang::Ru.sync_reason(&stored), Lang::En.sync_reason(&stored));
+            assert!(
+                ru != stored && en != stored && ru != en,
+                "{stored}: {ru} / {en}"
+            );
+        }
+        let refused = SyncReason::UisRefused.stored(Some("Invalid value: phone"));
+        assert_eq!(
+            SyncReason::parse(&refused),
+            Some((SyncReason::UisRefused, Some("Invalid value: phone")))
+        );
+        assert_eq!(
+            Lang::Ru.sync_reason(&refused),
+            "UIS отказал: Invalid value: phone"
+        );
+        // A reason stored before the codes is shown as it was written.
+        assert_eq!(
+            Lang::Ru.sync_reason("fired in Megaplan"),
+            "fired in Megaplan"
+        );
+        assert_eq!(Lang::Ru.sync_outcome("created"), "создан");
+        assert_eq!(Lang::En.sync_status("done"), "synchronization finished");
     }
 }

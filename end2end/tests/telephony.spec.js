@@ -109,6 +109,9 @@ test('telephony: the employee sync (T2) with its list, progress and per-employee
   await expect(page.locator('#tel-employee-sync-progress')).toContainText('1 / 1');
   await expect(page.locator('#tel-employee-sync-results li')).toHaveCount(1);
   await expect(page.locator('#tel-employee-sync-results li')).toHaveClass(/sync-(created|matched)/);
+  // Worded in the page's language, not the codes the API keeps.
+  await expect(page.locator('#tel-employee-sync-progress')).toContainText('синхронизация завершена');
+  await expect(page.locator('#tel-employee-sync-results li')).toContainText(/(создан — создан в UIS|сопоставлен — тот же e-mail в UIS)/);
   await page.screenshot({ path: testInfo.outputPath('telephony-employee-sync.png'), fullPage: true });
 });
 

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use app::telephony::SyncReason;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
 
@@ -235,7 +236,7 @@ async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), Str
     for (n, id) in selected.iter().enumerate() {
         let id = id.to_string();
         let result = match employees.iter().find(|e| e.id.as_str() == id) {
-            None => failed(&id, &id, None, "not found in Megaplan"),
+            None => failed(&id, &id, None, SyncReason::NotFound.stored(None)),
             Some(e) => one(&data, e, extensions.get(e.id.as_str()), &mut uis_employees).await,
         };
         save_result(pool, run, &result)
@@ -271,30 +272,25 @@ async fn one(
     let id = e.id.as_str();
     let name = e.display_name();
     if !e.is_working {
-        return failed(id, &name, None, "fired in Megaplan");
+        return failed(id, &name, None, SyncReason::Fired.stored(None));
     }
     let Some(email) = e.email().filter(|m| !m.trim().is_empty()) else {
-        return failed(
-            id,
-            &name,
-            None,
-            "no e-mail in Megaplan: employees are matched by e-mail",
-        );
+        return failed(id, &name, None, SyncReason::NoEmail.stored(None));
     };
-    let done = |outcome: Outcome, uis_id: i64, reason: &str| EmployeeResult {
+    let done = |outcome: Outcome, uis_id: i64, reason: SyncReason| EmployeeResult {
         megaplan_user_id: id.to_owned(),
         name: name.clone(),
         email: Some(email.to_owned()),
         outcome: outcome.as_str().into(),
         uis_employee_id: Some(uis_id),
-        reason: Some(reason.to_owned()),
+        reason: Some(reason.stored(None)),
     };
     if let Some(u) = uis_employees.iter().find(|u| {
         u.email
             .as_deref()
             .is_some_and(|m| m.trim().eq_ignore_ascii_case(email.trim()))
     }) {
-        return done(Outcome::Matched, u.id, "same e-mail in UIS");
+        return done(Outcome::Matched, u.id, SyncReason::SameEmail);
     }
     // UIS requires at least one phone number for a new employee (uis-api.md §6).
     let phones: Vec<String> = e
@@ -303,12 +299,7 @@ async fn one(
         .map(|p| p.digits().to_owned())
         .collect();
     if phones.is_empty() {
-        return failed(
-            id,
-            &name,
-            Some(email),
-            "no phone number in Megaplan: UIS requires one to create an employee",
-        );
+        return failed(id, &name, Some(email), SyncReason::NoPhone.stored(None));
     }
     let new = uis::data_api::NewEmployee {
         first_name: e.first_name.clone().filter(|s| !s.is_empty()),
@@ -339,9 +330,14 @@ async fn one(
                 email: Some(email.to_owned()),
                 ..Default::default()
             });
-            done(Outcome::Created, uis_id, "created in UIS")
+            done(Outcome::Created, uis_id, SyncReason::Created)
         }
-        Err(err) => failed(id, &name, Some(email), format!("UIS refused: {err}")),
+        Err(err) => failed(
+            id,
+            &name,
+            Some(email),
+            SyncReason::UisRefused.stored(Some(&err.to_string())),
+        ),
     }
 }
 

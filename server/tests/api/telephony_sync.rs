@@ -248,10 +248,17 @@ async fn employee_sync_creates_selected_employees_matches_by_email_reports_failu
             Some("203")
         );
 
-        for (id, why) in [("2005", "e-mail"), ("2006", "phone"), ("2999", "not found")] {
+        // Reasons are codes: the page words them in the admin's language.
+        assert_eq!(matched["reason"], "same_email", "{run}");
+        assert_eq!(created["reason"], "created", "{run}");
+        for (id, why) in [
+            ("2005", "no_email"),
+            ("2006", "no_phone"),
+            ("2999", "not_found"),
+        ] {
             let r = result(&run, id);
             assert_eq!(r["outcome"], "failed", "{id}: {r}");
-            assert!(r["reason"].as_str().unwrap().contains(why), "{id}: {r}");
+            assert_eq!(r["reason"], why, "{id}: {r}");
         }
         let count = t.uis.employees().len();
 
@@ -292,7 +299,10 @@ async fn employee_sync_reports_a_uis_refusal_with_its_reason() {
         let run = run_employee_sync(&t).await;
         let r = result(&run, "2003");
         assert_eq!(r["outcome"], "failed", "{run}");
-        assert!(r["reason"].as_str().unwrap().contains("UIS refused"), "{r}");
+        let reason = r["reason"].as_str().unwrap();
+        assert!(reason.starts_with("uis_refused: "), "{r}");
+        // UIS's own words come with it.
+        assert!(reason.len() > "uis_refused: ".len(), "{r}");
         t.stop().await;
     }
 }

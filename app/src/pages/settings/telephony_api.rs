@@ -178,6 +178,68 @@ pub struct StaffTable {
     pub error: Option<FieldError>,
 }
 
+/// Why an employee of the T2 sync ended as it did. Stored and sent as its code (`code`, or
+/// `code: detail` for UIS's refusal), so the page words it in the admin's language and a program
+/// reading the API can rely on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncReason {
+    /// Dismissed in Megaplan: not created in UIS.
+    Fired,
+    /// Chosen, but no such employee in Megaplan now.
+    NotFound,
+    /// Employees are matched by e-mail; this one has none.
+    NoEmail,
+    /// UIS requires a phone number to create an employee.
+    NoPhone,
+    /// Already in UIS with the same e-mail: linked.
+    SameEmail,
+    Created,
+    /// UIS refused to create it; the detail is UIS's words.
+    UisRefused,
+}
+
+impl SyncReason {
+    pub const ALL: [SyncReason; 7] = [
+        SyncReason::Fired,
+        SyncReason::NotFound,
+        SyncReason::NoEmail,
+        SyncReason::NoPhone,
+        SyncReason::SameEmail,
+        SyncReason::Created,
+        SyncReason::UisRefused,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncReason::Fired => "fired",
+            SyncReason::NotFound => "not_found",
+            SyncReason::NoEmail => "no_email",
+            SyncReason::NoPhone => "no_phone",
+            SyncReason::SameEmail => "same_email",
+            SyncReason::Created => "created",
+            SyncReason::UisRefused => "uis_refused",
+        }
+    }
+
+    /// What is stored: the code, then `: detail` when there is one.
+    pub fn stored(self, detail: Option<&str>) -> String {
+        match detail {
+            Some(d) => format!("{}: {d}", self.code()),
+            None => self.code().to_owned(),
+        }
+    }
+
+    /// A stored reason read back; `None` for one written before the codes (shown as it is).
+    pub fn parse(stored: &str) -> Option<(SyncReason, Option<&str>)> {
+        let (code, detail) = match stored.split_once(": ") {
+            Some((c, d)) => (c, Some(d)),
+            None => (stored, None),
+        };
+        let reason = SyncReason::ALL.into_iter().find(|r| r.code() == code)?;
+        Some((reason, detail))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResultLine {
     pub megaplan_user_id: String,

@@ -180,15 +180,22 @@ pub fn SyncStep(tel: Tel, staff: StaffTable, last_run: Option<SyncRunView>) -> i
                                             <li class=class>
                                                 {x.name}
                                                 ": "
-                                                {x.outcome}
-                                                {x.reason.map(|why| format!(" — {why}"))}
+                                                {move || tel.lang.get().sync_outcome(&x.outcome)}
+                                                {move || {
+                                                    x.reason
+                                                        .as_deref()
+                                                        .map(|why| format!(" — {}", tel.lang.get().sync_reason(why)))
+                                                }}
                                             </li>
                                         }
                                     })
                                     .collect_view();
                                 view! {
                                     <p id="tel-employee-sync-progress" class="text-sm" data-status=r.status.clone()>
-                                        {r.status.clone()}
+                                        {
+                                            let status = r.status.clone();
+                                            move || tel.lang.get().sync_status(&status)
+                                        }
                                         ": "
                                         {r.processed}
                                         " / "
