@@ -225,33 +225,21 @@ impl SettingsService {
             return Ok(FormOutcome::Invalid(errors));
         };
 
-        // The seed: adding verifies the login against Megaplan and shows Megaplan's error if it fails.
-        let client = megaplan::Client::with_http(
-            self.http.clone(),
-            base.clone(),
-            megaplan::Credentials {
-                login: login.clone(),
-                password: input.password.clone(),
-            },
-            CHECK_TIMEOUT,
-        );
-        if let Err(e) = client.check_credentials().await {
-            tracing::info!(account = user.account_name, error = %e, "Megaplan refused new credentials");
-            return Ok(FormOutcome::Invalid(vec![megaplan_error(e)]));
-        }
-        let token = client
-            .token_snapshot()
-            .map(|t| serde_json::to_string(&t))
-            .transpose()?;
-
         let id = uuid::Uuid::new_v4().to_string();
+        let (password_enc, token_enc) = match self
+            .check_with_megaplan(&id, &base, &login, &input.password)
+            .await?
+        {
+            Ok(sealed) => sealed,
+            Err(refused) => {
+                tracing::info!(
+                    account = user.account_name,
+                    "Megaplan refused new credentials"
+                );
+                return Ok(FormOutcome::Invalid(vec![refused]));
+            }
+        };
         let now = now_ms();
-        let password_enc = self
-            .cipher
-            .seal(&format!("megaplan_password:{id}"), &input.password)?;
-        let token_enc = token
-            .map(|t| self.cipher.seal(&format!("megaplan_token:{id}"), &t))
-            .transpose()?;
         let mut tx = self.db.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO megaplan_credentials \
@@ -355,29 +343,20 @@ impl SettingsService {
             Ok(url) => url,
             Err(code) => return Ok(FormOutcome::Invalid(vec![FieldError::new("domain", code)])),
         };
-        let client = megaplan::Client::with_http(
-            self.http.clone(),
-            base,
-            megaplan::Credentials {
-                login,
-                password: password.clone(),
-            },
-            CHECK_TIMEOUT,
-        );
-        if let Err(e) = client.check_credentials().await {
-            tracing::info!(account = user.account_name, name, error = %e, "Megaplan refused a renewed password");
-            return Ok(FormOutcome::Invalid(vec![megaplan_error(e)]));
-        }
-        let token = client
-            .token_snapshot()
-            .map(|t| serde_json::to_string(&t))
-            .transpose()?;
-        let password_enc = self
-            .cipher
-            .seal(&format!("megaplan_password:{id}"), &password)?;
-        let token_enc = token
-            .map(|t| self.cipher.seal(&format!("megaplan_token:{id}"), &t))
-            .transpose()?;
+        let (password_enc, token_enc) = match self
+            .check_with_megaplan(&id, &base, &login, &password)
+            .await?
+        {
+            Ok(sealed) => sealed,
+            Err(refused) => {
+                tracing::info!(
+                    account = user.account_name,
+                    name,
+                    "Megaplan refused a renewed password"
+                );
+                return Ok(FormOutcome::Invalid(vec![refused]));
+            }
+        };
         sqlx::query(
             "UPDATE megaplan_credentials SET password_enc = $1, token_enc = $2, status = 'working', \
              checked_at = $3 WHERE id = $4 AND account_id = $5",
@@ -405,6 +384,41 @@ impl SettingsService {
             self.working_again(&user.account_id).await;
         }
         Ok(FormOutcome::Saved)
+    }
+
+    /// The seed: adding (or renewing) verifies the login against Megaplan and shows Megaplan's error
+    /// if it fails. Accepted: the password and the token Megaplan gave, sealed for the set `id`.
+    async fn check_with_megaplan(
+        &self,
+        id: &str,
+        base: &url::Url,
+        login: &str,
+        password: &str,
+    ) -> anyhow::Result<Result<(String, Option<String>), FieldError>> {
+        let client = megaplan::Client::with_http(
+            self.http.clone(),
+            base.clone(),
+            megaplan::Credentials {
+                login: login.to_owned(),
+                password: password.to_owned(),
+            },
+            CHECK_TIMEOUT,
+        );
+        if let Err(e) = client.check_credentials().await {
+            tracing::info!(error = %e, "Megaplan refused a login");
+            return Ok(Err(megaplan_error(e)));
+        }
+        let token = client
+            .token_snapshot()
+            .map(|t| serde_json::to_string(&t))
+            .transpose()?;
+        let password_enc = self
+            .cipher
+            .seal(&format!("megaplan_password:{id}"), password)?;
+        let token_enc = token
+            .map(|t| self.cipher.seal(&format!("megaplan_token:{id}"), &t))
+            .transpose()?;
+        Ok(Ok((password_enc, token_enc)))
     }
 
     /// The account's set in use works (again): what Megaplan's refusal failed runs again. The

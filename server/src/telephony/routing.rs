@@ -196,16 +196,7 @@ pub fn follow_invalidations(pool: AnyPool, every: Duration) -> tokio::task::Join
                 Ok(rows) => {
                     for (id, account_id, phone, at) in rows {
                         newest = newest.max(at);
-                        let fresh = {
-                            let mut applied = APPLIED.lock().expect("applied");
-                            match applied.entry(id) {
-                                std::collections::hash_map::Entry::Occupied(_) => false,
-                                std::collections::hash_map::Entry::Vacant(v) => {
-                                    v.insert(at);
-                                    true
-                                }
-                            }
-                        };
+                        let fresh = APPLIED.lock().expect("applied").insert(id, at).is_none();
                         if fresh {
                             apply(&account_id, phone.as_deref()).await;
                         }
