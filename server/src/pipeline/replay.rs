@@ -79,12 +79,7 @@ impl Pipeline {
         .bind(format!("{}%", super::connections::REFUSED))
         .fetch_all(&self.db.pool)
         .await?;
-        let mut n = 0;
-        for (id,) in ids {
-            if self.replay_event(&id).await? {
-                n += 1;
-            }
-        }
+        let n = self.replay_all(ids).await?;
         if n > 0 {
             tracing::info!(
                 account_id,
@@ -111,18 +106,24 @@ impl Pipeline {
         .bind(to_ms)
         .fetch_all(&self.db.pool)
         .await?;
-        let mut n = 0;
-        for (id,) in ids {
-            if self.replay_event(&id).await? {
-                n += 1;
-            }
-        }
+        let n = self.replay_all(ids).await?;
         tracing::info!(
             account_id,
             replayed = n,
             at = now_ms(),
             "replayed failed events"
         );
+        Ok(n)
+    }
+
+    /// Queues again each of these events not waiting or running; how many were queued.
+    async fn replay_all(&self, ids: Vec<(String,)>) -> anyhow::Result<usize> {
+        let mut n = 0;
+        for (id,) in ids {
+            if self.replay_event(&id).await? {
+                n += 1;
+            }
+        }
         Ok(n)
     }
 }

@@ -454,6 +454,16 @@ async fn wait_failed(pool: &sqlx::AnyPool, n: i64) {
     }
 }
 
+/// `working` or `broken`: the status of the selected set `cred-1`.
+async fn credential_status(pool: &sqlx::AnyPool) -> String {
+    let (status,): (String,) =
+        sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    status
+}
+
 #[tokio::test]
 async fn credentials_megaplan_refuses_are_marked_broken_and_never_tried_again() {
     let db = TestDb::sqlite();
@@ -464,12 +474,7 @@ async fn credentials_megaplan_refuses_are_marked_broken_and_never_tried_again() 
     send_calls(&server.url(), &http, &calls(9800, 2)).await;
     wait_failed(pool, 4).await;
     // A2: visible as broken on the settings and health pages, with Megaplan's reason on the events.
-    let (status,): (String,) =
-        sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    assert_eq!(status, "broken");
+    assert_eq!(credential_status(pool).await, "broken");
     let reasons: Vec<(String,)> =
         sqlx::query_as("SELECT last_error FROM inbox_events WHERE status = 'failed'")
             .fetch_all(pool)
@@ -523,15 +528,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
             _db: db,
         };
         let pool = &app.server.state.db.pool;
-        let status = || async {
-            let (s,): (String,) =
-                sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-            s
-        };
-        assert_eq!(status().await, "broken", "{backend:?}");
+        assert_eq!(credential_status(pool).await, "broken", "{backend:?}");
         let session = crate::signed_in::session_of(
             &app,
             &format!("account {ACCOUNT}"),
@@ -551,7 +548,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
         assert_eq!(outcome.errors()[0].field, "password", "{backend:?}");
         assert_eq!(outcome.errors()[0].code, ErrorCode::MegaplanRejected);
         assert_eq!(emu.state().refused_logins(), refused_before + 1);
-        assert_eq!(status().await, "broken");
+        assert_eq!(credential_status(pool).await, "broken");
         // Empty, or a set that is not this account's: refused before Megaplan is asked.
         let outcome = session
             .submit(
@@ -601,7 +598,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
         .execute(pool)
         .await
         .unwrap();
-        assert_eq!(status().await, "working");
+        assert_eq!(credential_status(pool).await, "working");
         let (sealed,): (String,) =
             sqlx::query_as("SELECT password_enc FROM megaplan_credentials WHERE id = 'cred-1'")
                 .fetch_one(pool)
@@ -635,14 +632,6 @@ async fn a_refusal_of_a_password_renewed_meanwhile_never_marks_the_renewed_set_b
         let emu = megaplan::emulator::Emulator::start(Default::default()).unwrap();
         let server = server_with_selected_credential(&db, &emu, "the password before").await;
         let pool = &server.state.db.pool;
-        let status = || async {
-            let (s,): (String,) =
-                sqlx::query_as("SELECT status FROM megaplan_credentials WHERE id = 'cred-1'")
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-            s
-        };
         let connections = DbConnections::new(pool.clone(), &server.state.secret);
         let read = connections.connection(ACCOUNT).await.unwrap().unwrap();
         // The settings page renews the set while an attempt still holds what it read.
@@ -662,7 +651,7 @@ async fn a_refusal_of_a_password_renewed_meanwhile_never_marks_the_renewed_set_b
                 .await,
             "{backend:?}: the old password's refusal marked the renewed set"
         );
-        assert_eq!(status().await, "working");
+        assert_eq!(credential_status(pool).await, "working");
         let now = connections.connection(ACCOUNT).await.unwrap().unwrap();
         assert_eq!(
             now.password, "the password after",
@@ -674,7 +663,7 @@ async fn a_refusal_of_a_password_renewed_meanwhile_never_marks_the_renewed_set_b
                 .mark_broken(ACCOUNT, now.sealed.as_deref())
                 .await
         );
-        assert_eq!(status().await, "broken", "{backend:?}");
+        assert_eq!(credential_status(pool).await, "broken", "{backend:?}");
         server.shutdown().await.unwrap();
     }
 }

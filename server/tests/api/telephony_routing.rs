@@ -173,6 +173,18 @@ async fn routing_a_manager_change_is_seen_after_invalidation() {
     }
 }
 
+/// The emulated Megaplan's application sends its events to the server's Megaplan hook.
+fn send_megaplan_events_to_the_server(t: &TelephonyApp) {
+    t.megaplan.set_webhook_url(Some(
+        url::Url::parse(&format!(
+            "{}/hooks/megaplan/{}/events",
+            t.app.server.url(),
+            t.key
+        ))
+        .unwrap(),
+    ));
+}
+
 /// Waits until every Megaplan application event the server received is processed.
 async fn megaplan_events_done(t: &TelephonyApp, at_least: i64) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -202,15 +214,7 @@ async fn a_megaplan_client_event_refreshes_the_routing_of_its_phone() {
         let Some(t) = routed_app(backend).await else {
             continue;
         };
-        // The emulated Megaplan's application sends its events to the server's Megaplan hook.
-        t.megaplan.set_webhook_url(Some(
-            url::Url::parse(&format!(
-                "{}/hooks/megaplan/{}/events",
-                t.app.server.url(),
-                t.key
-            ))
-            .unwrap(),
-        ));
+        send_megaplan_events_to_the_server(&t);
         let phone = "79994445566";
         assert!(matches!(
             ring(&t, phone).await,
@@ -288,14 +292,7 @@ async fn a_client_event_one_server_processes_refreshes_the_routing_of_every_serv
         };
         let other = OtherServer::start(&t).await;
         // Megaplan's events reach this server; UIS asks the other one who the manager is.
-        t.megaplan.set_webhook_url(Some(
-            url::Url::parse(&format!(
-                "{}/hooks/megaplan/{}/events",
-                t.app.server.url(),
-                t.key
-            ))
-            .unwrap(),
-        ));
+        send_megaplan_events_to_the_server(&t);
         t.uis.set_route_url(Some(other.route_url(&t.key)));
         let phone = "79997778899";
         assert!(matches!(

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use super::Actions;
-use crate::api::{CredentialView, Overview};
+use crate::api::{CredentialView, FieldError, Overview};
 use crate::components::{Field, errors_of, failure_of, saved, use_unsaved};
-use crate::i18n::{use_lang, use_text};
+use crate::i18n::{Lang, use_lang, use_text};
 
 /// Marks a form "unsaved" on every keystroke inside it.
 fn mark_on_input(form: &'static str) -> impl Fn(leptos::ev::Event) + 'static {
@@ -53,24 +53,10 @@ pub fn Connection(overview: Overview, actions: Actions) -> impl IntoView {
                 {rows}
             </ul>
             <p id="select-credentials-error" class="text-sm text-red-700">
-                {move || {
-                    select_errors
-                        .get()
-                        .iter()
-                        .map(|e| lang.get().error_text(e.code, e.detail.as_deref()))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                }}
+                {move || worded(lang.get(), &select_errors.get())}
             </p>
             <p id="renew-credentials-error" class="text-sm text-red-700">
-                {move || {
-                    renew_errors
-                        .get()
-                        .iter()
-                        .map(|e| lang.get().error_text(e.code, e.detail.as_deref()))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                }}
+                {move || worded(lang.get(), &renew_errors.get())}
             </p>
             <p id="renew-credentials-result" class="text-sm text-green-800">
                 {move || renewed.get().then(|| t().password_renewed)}
@@ -79,6 +65,15 @@ pub fn Connection(overview: Overview, actions: Actions) -> impl IntoView {
             <UisAccess overview actions />
         </section>
     }
+}
+
+/// A list's action errors in one line, in the admin's language.
+fn worded(lang: Lang, errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| lang.error_text(e.code, e.detail.as_deref()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[component]
