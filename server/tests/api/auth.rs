@@ -298,14 +298,7 @@ async fn admin_create_from_the_cli_then_sign_in() {
         .await
         .unwrap();
     assert_eq!(n, 1);
-    let app = crate::helpers::TestApp {
-        server,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        _db: uis_megaplan::testing::TestDb::sqlite(),
-    };
+    let app = crate::helpers::TestApp::new(server, uis_megaplan::testing::TestDb::sqlite());
     let session = session_of(&app, "cli-account", "boss", "from stdin 123").await;
     assert_eq!(session.get("/").await.status(), 200);
 }

@@ -12,6 +12,20 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A started server and the database it runs on, with a client that does not follow redirects
+    /// (a test sees the redirect itself).
+    pub fn new(server: RunningServer, db: TestDb) -> TestApp {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            server,
+            http,
+            _db: db,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
@@ -22,15 +36,7 @@ pub async fn spawn_app(backend: TestBackend) -> Option<TestApp> {
     let db = TestDb::new(backend).await?;
     let args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     let server = start(&args).await.expect("server starts");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Some(TestApp {
-        server,
-        http,
-        _db: db,
-    })
+    Some(TestApp::new(server, db))
 }
 
 /// Makes the database refuse (or accept again) every write of the event trace.

@@ -519,14 +519,7 @@ async fn a_new_password_makes_a_refused_set_work_again_and_runs_what_megaplan_re
         let after_break = calls(9905, 1);
         send_calls(&server.url(), &http, &after_break).await;
         wait_failed(&server.state.db.pool, 6).await;
-        let app = crate::helpers::TestApp {
-            server,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            _db: db,
-        };
+        let app = crate::helpers::TestApp::new(server, db);
         let pool = &app.server.state.db.pool;
         assert_eq!(credential_status(pool).await, "broken", "{backend:?}");
         let session = crate::signed_in::session_of(

@@ -19,15 +19,7 @@ pub async fn spawn_app_with(
     let mut args = ServeArgs::for_tests(db.data_dir.clone(), Some(db.url.clone()));
     configure(&mut args);
     let server = uis_megaplan::start(&args).await.expect("server starts");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    Some(TestApp {
-        server,
-        http,
-        _db: db,
-    })
+    Some(TestApp::new(server, db))
 }
 
 /// A browser-like client: sends its session cookie and this server's Origin.

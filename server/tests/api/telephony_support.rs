@@ -117,15 +117,7 @@ pub async fn spawn(
     // As when the set was added on the settings page: its domain passed the allow-list.
     args.megaplan_allow_hosts = vec![megaplan.local_addr().to_string()];
     let server = uis_megaplan::start(&args).await.expect("server starts");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let app = TestApp {
-        server,
-        http,
-        _db: db,
-    };
+    let app = TestApp::new(server, db);
     let pool = app.server.state.db.pool.clone();
     uis_megaplan::auth::create_admin(
         &pool,
