@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use app::api::{ErrorCode, FieldError};
+use app::i18n::Lang;
 use app::telephony::SyncReason;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
@@ -55,7 +57,12 @@ pub struct Run {
     pub status: String,
     pub total: i64,
     pub processed: i64,
+    /// Why the run stopped, in English (the JSON API, the logs).
     pub error: Option<String>,
+    /// The same as `app::api::ErrorCode`'s name, for the page to word in the admin's language.
+    pub error_code: Option<String>,
+    /// Megaplan's or UIS's own words (or the set's name) that go with `error_code`.
+    pub error_detail: Option<String>,
     pub started_at: i64,
     pub finished_at: Option<i64>,
     #[sqlx(skip)]
@@ -158,7 +165,7 @@ pub async fn start(
             Ok(()) => ("done", None),
             Err(e) => {
                 tracing::warn!(account, run, error = %e, "employee sync failed");
-                ("failed", Some(e))
+                ("failed", Some(super::picklists::sync_problem(e)))
             }
         };
         if let Err(e) = finish(&access.pool, &account, &run, status, error).await {
@@ -178,14 +185,22 @@ async fn finish(
     account_id: &str,
     run: &str,
     status: &str,
-    error: Option<String>,
+    error: Option<FieldError>,
 ) -> Result<(), sqlx::Error> {
+    let english = error
+        .as_ref()
+        .map(|e| Lang::En.error_text(e.code, e.detail.as_deref()));
+    let code = error.as_ref().map(|e| error_code_name(e.code));
+    let detail = error.and_then(|e| e.detail);
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "UPDATE employee_sync_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4",
+        "UPDATE employee_sync_runs SET status = $1, error = $2, error_code = $3, error_detail = $4, \
+         finished_at = $5 WHERE id = $6",
     )
     .bind(status)
-    .bind(error)
+    .bind(english)
+    .bind(code)
+    .bind(detail)
     .bind(now_ms())
     .bind(run)
     .execute(&mut *tx)
@@ -197,57 +212,52 @@ async fn finish(
     Ok(())
 }
 
-async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), String> {
-    let account = access.load(account_id).await.map_err(|e| e.to_string())?;
+/// `ErrorCode`'s name as stored (`NoUisAccess`), and back.
+pub fn error_code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub fn error_code_parse(name: &str) -> Option<ErrorCode> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+async fn execute(access: &Access, account_id: &str, run: &str) -> Result<(), staff::SyncError> {
+    let account = access.load(account_id).await?;
     let selected = account.settings.sync.employees.clone();
     let pool = &access.pool;
     sqlx::query("UPDATE employee_sync_runs SET total = $1 WHERE id = $2")
         .bind(selected.len() as i64)
         .bind(run)
         .execute(pool)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mp = access
-        .megaplan(account_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let data = access
-        .uis_data(account_id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let employees = mp
-        .employees()
-        .await
-        .map_err(|e| format!("Megaplan employees: {e}"))?;
+        .await?;
+    let mp = access.megaplan(account_id).await?;
+    let data = access.uis_data(account_id).await?;
+    let employees = mp.employees().await?;
     let extensions: HashMap<String, String> = mp
         .call_user_configs()
-        .await
-        .map_err(|e| format!("Megaplan telephony settings: {e}"))?
+        .await?
         .into_iter()
         .filter_map(|c| {
             let ext = staff::extension_of(c.internal_number.as_deref()?);
             (!ext.is_empty()).then(|| (c.employee.id.as_str().to_owned(), ext))
         })
         .collect();
-    let mut uis_employees = data
-        .employees()
-        .await
-        .map_err(|e| format!("UIS employees: {e}"))?;
+    let mut uis_employees = data.employees().await?;
     for (n, id) in selected.iter().enumerate() {
         let id = id.to_string();
         let result = match employees.iter().find(|e| e.id.as_str() == id) {
             None => failed(&id, &id, None, SyncReason::NotFound.stored(None)),
             Some(e) => one(&data, e, extensions.get(e.id.as_str()), &mut uis_employees).await,
         };
-        save_result(pool, run, &result)
-            .await
-            .map_err(|e| e.to_string())?;
+        save_result(pool, run, &result).await?;
         sqlx::query("UPDATE employee_sync_runs SET processed = $1 WHERE id = $2")
             .bind(n as i64 + 1)
             .bind(run)
             .execute(pool)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
     }
     Ok(())
 }
@@ -364,7 +374,8 @@ pub async fn run(
     account_id: &str,
     run: Option<&str>,
 ) -> Result<Option<Run>, sqlx::Error> {
-    let cols = "id, trigger_kind, status, total, processed, error, started_at, finished_at";
+    let cols = "id, trigger_kind, status, total, processed, error, error_code, error_detail, \
+                started_at, finished_at";
     let found = match run {
         Some(id) => {
             sqlx::query_as::<_, Run>(sqlx::AssertSqlSafe(format!(

@@ -76,7 +76,7 @@ fn access_problem(field: &str, e: AccessError) -> FieldError {
     }
 }
 
-fn sync_problem(e: staff::SyncError) -> FieldError {
+pub(super) fn sync_problem(e: staff::SyncError) -> FieldError {
     match e {
         staff::SyncError::Access(e) => access_problem("sync", e),
         staff::SyncError::Megaplan(e) => megaplan_problem(e),
@@ -235,7 +235,25 @@ fn run_of(run: employee_sync::Run) -> SyncRunView {
         status: run.status,
         total: run.total,
         processed: run.processed,
-        error: run.error,
+        // A run stopped before the codes (error_code NULL) shows its English words as they were.
+        error: match (
+            run.error_code
+                .as_deref()
+                .and_then(employee_sync::error_code_parse),
+            run.error,
+        ) {
+            (Some(code), _) => Some(FieldError {
+                field: "sync".into(),
+                code,
+                detail: run.error_detail,
+            }),
+            (None, Some(text)) => Some(FieldError::with_detail(
+                "sync",
+                ErrorCode::ServerError,
+                text,
+            )),
+            (None, None) => None,
+        },
         results: run
             .results
             .into_iter()

@@ -54,7 +54,8 @@ async fn call(session: &Session<'_>, function: &str, body: Value) -> reqwest::Re
     r.send().await.unwrap()
 }
 
-async fn form_call<T: serde::de::DeserializeOwned>(session: &Session<'_>, function: &str) -> T {
+/// A server function without arguments, its answer read back.
+pub async fn form_call<T: serde::de::DeserializeOwned>(session: &Session<'_>, function: &str) -> T {
     let r = session.post(&format!("/api/{function}"), &[]).await;
     assert_eq!(r.status(), 200, "{function}: {:?}", r.text().await);
     r.json().await.unwrap()

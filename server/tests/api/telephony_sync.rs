@@ -2,9 +2,13 @@
 
 use std::time::{Duration, Instant};
 
+use app::api::ErrorCode;
+use app::i18n::Lang;
+use app::telephony::SyncRunView;
 use serde_json::{Value, json};
 
 use crate::helpers::BACKENDS;
+use crate::telephony_settings::form_call;
 use crate::telephony_support::{Mp, TelephonyApp, Ui, spawn};
 
 fn megaplan_staff() -> Vec<Mp> {
@@ -388,8 +392,20 @@ async fn syncs_say_what_is_missing_when_the_account_is_not_connected() {
             run["error"].as_str().unwrap().contains("UIS access"),
             "{run}"
         );
+        assert_eq!(run["error_code"], "NoUisAccess", "{run}");
 
+        // The page gets the reason as a code it words in the admin's language.
         let admin = t.admin().await;
+        let view: Option<SyncRunView> = form_call(&admin, "telephony_employee_sync_run").await;
+        let error = view.and_then(|v| v.error);
+        assert_eq!(error.as_ref().map(|e| e.code), Some(ErrorCode::NoUisAccess));
+        let e = error.unwrap();
+        assert!(
+            Lang::Ru
+                .error_text(e.code, e.detail.as_deref())
+                .contains("Доступ к UIS еще не сохранен")
+        );
+
         let r = admin.post("/api/telephony/settings-sync", &[]).await;
         assert_eq!(r.status(), 502);
         let body: Value = r.json().await.unwrap();

@@ -257,7 +257,8 @@ pub struct SyncRunView {
     pub status: String,
     pub total: i64,
     pub processed: i64,
-    pub error: Option<String>,
+    /// Why the whole run stopped.
+    pub error: Option<FieldError>,
     pub results: Vec<SyncResultLine>,
 }
 

@@ -200,7 +200,18 @@ pub fn SyncStep(tel: Tel, staff: StaffTable, last_run: Option<SyncRunView>) -> i
                                         {r.processed}
                                         " / "
                                         {r.total}
-                                        {r.error.map(|e| format!(" — {e}"))}
+                                        {r
+                                            .error
+                                            .map(|e| {
+                                                view! {
+                                                    " — "
+                                                    <span id="tel-employee-sync-error">
+                                                        {move || {
+                                                            tel.lang.get().error_text(e.code, e.detail.as_deref())
+                                                        }}
+                                                    </span>
+                                                }
+                                            })}
                                     </p>
                                     <ul id="tel-employee-sync-results" class="text-sm">
                                         {results}
