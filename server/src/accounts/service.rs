@@ -58,10 +58,10 @@ impl SettingsService {
             .build()
             .expect("reqwest client builds");
         Arc::new(SettingsService {
+            limiter: SignInLimiter::new(db.clone()),
             db,
             cipher,
             config,
-            limiter: SignInLimiter::default(),
             http,
             pipeline,
         })
@@ -91,7 +91,7 @@ impl SettingsService {
         if !errors.is_empty() {
             return Ok(SignInAnswer::Rejected(FormOutcome::Invalid(errors)));
         }
-        if let Err(wait) = self.limiter.attempt(ip, &account, &login) {
+        if let Err(wait) = self.limiter.attempt(ip, &account, &login).await? {
             tracing::warn!(?ip, account, login, "sign-in rate limited");
             let secs = wait.as_secs().max(1).to_string();
             return Ok(SignInAnswer::Rejected(FormOutcome::Invalid(vec![
