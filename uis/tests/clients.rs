@@ -709,3 +709,55 @@ async fn a_slow_uis_times_out_as_a_transient_transport_error() {
     emu.set_api_delay(None);
     api.get_tags().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_fault_asked_for_over_http_fails_the_next_call_of_that_method_and_bad_requests_are_refused()
+ {
+    let emu = common::emulator(None);
+    let api = data(&emu);
+    let http = reqwest::Client::new();
+    let url = format!("{}/_emulator/faults", emu.base_url());
+    let ask = |body: Value| http.post(&url).json(&body).send();
+
+    let r = ask(json!({"method": "get.tags", "mnemonic": "forbidden", "times": 1}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    api.get_virtual_numbers()
+        .await
+        .expect("another method is not affected");
+    let refused = api.get_tags().await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            Error::Rpc {
+                mnemonic: Mnemonic::Forbidden,
+                ..
+            }
+        ) && !refused.is_transient(),
+        "{refused:?}"
+    );
+    api.get_tags().await.expect("only once");
+
+    for (bad, why) in [
+        (
+            json!({"method": "get.nothing", "mnemonic": "forbidden", "times": 1}),
+            "no such UIS method",
+        ),
+        (
+            json!({"mnemonic": "made_up", "times": 1}),
+            "no such UIS error mnemonic",
+        ),
+        (json!({"mnemonic": "forbidden", "times": 0}), "times"),
+    ] {
+        let r = ask(bad.clone()).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(why), "{body}");
+    }
+    let r = ask(json!({"mnemonic": "forbidden"})).await.unwrap();
+    assert!(r.status().is_client_error(), "times is required");
+    api.get_tags()
+        .await
+        .expect("nothing refused was kept as a fault");
+}

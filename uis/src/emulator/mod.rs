@@ -396,6 +396,7 @@ fn router(inner: Arc<Inner>) -> Router {
         .route("/_emulator/chats", post(control_chat))
         .route("/_emulator/leads", post(control_lead))
         .route("/_emulator/state", get(control_state))
+        .route("/_emulator/faults", post(control_fault))
         .route(
             "/_emulator/seed",
             get(|AxState(i): AxState<Arc<Inner>>| async move { i.state().seed.describe() }),
@@ -431,6 +432,50 @@ async fn control_lead(
     axum::Json(script): axum::Json<LeadScript>,
 ) -> impl IntoResponse {
     axum::Json(text::run_lead(&inner, script).await)
+}
+
+/// A fault asked for over HTTP (browser tests, the demo): the next `times` calls of `method` (or of
+/// any method) answer the JSON-RPC error `mnemonic`, as [`Emulator::inject_error`] does.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRequest {
+    method: Option<String>,
+    mnemonic: String,
+    times: u32,
+}
+
+async fn control_fault(
+    AxState(inner): AxState<Arc<Inner>>,
+    axum::Json(f): axum::Json<FaultRequest>,
+) -> axum::response::Response {
+    let refuse = |why: String| {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "error": why })),
+        )
+            .into_response()
+    };
+    if let Some(m) = f.method.as_deref()
+        && rpc::Api::ALL
+            .iter()
+            .all(|api| methods::allowed_params(*api, m).is_none())
+    {
+        return refuse(format!("no such UIS method: {m}"));
+    }
+    let mnemonic = Mnemonic::parse(&f.mnemonic);
+    if matches!(mnemonic, Mnemonic::Other(_)) {
+        return refuse(format!("no such UIS error mnemonic: {}", f.mnemonic));
+    }
+    if !(1..=1000).contains(&f.times) {
+        return refuse("times: 1 to 1000".into());
+    }
+    inner
+        .state()
+        .faults
+        .errors
+        .push((f.method.clone(), mnemonic.clone(), f.times));
+    axum::Json(json!({ "method": f.method, "mnemonic": mnemonic.as_str(), "times": f.times }))
+        .into_response()
 }
 
 async fn control_state(AxState(inner): AxState<Arc<Inner>>) -> impl IntoResponse {

@@ -16,6 +16,10 @@ pub(crate) enum Api {
     Call,
 }
 
+impl Api {
+    pub(crate) const ALL: [Api; 2] = [Api::Data, Api::Call];
+}
+
 /// A JSON-RPC error as the emulator answers it.
 #[derive(Debug, Clone)]
 pub(crate) struct Fail {
