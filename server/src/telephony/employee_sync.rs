@@ -170,14 +170,13 @@ pub async fn start(
         };
         if let Err(e) = finish(&access.pool, &account, &run, status, error).await {
             tracing::warn!(account, run, error = %e, "employee sync's end not recorded");
+            release(&access.pool, &account, &run).await;
         }
-        release(&access.pool, &account, &run).await;
         running.0.lock().expect("running").remove(&account);
     });
     Ok(id)
 }
 
-/// The employees to create: those selected on the settings page.
 /// Ends a run. A finished run's matches join the staff directory (`known_staff`): the account's
 /// `staff_version` moves on with it, so every server reads the directory again.
 async fn finish(
@@ -205,6 +204,12 @@ async fn finish(
     .bind(run)
     .execute(&mut *tx)
     .await?;
+    // The lease goes with the end, so no one sees the run finished and the account still held.
+    sqlx::query("DELETE FROM employee_sync_locks WHERE account_id = $1 AND run_id = $2")
+        .bind(account_id)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
     super::staff::bump_version(&mut tx, account_id).await?;
     tx.commit().await?;
     // A manager's UIS phone may have come with it: every server's routing asks again.
