@@ -113,6 +113,18 @@ test('telephony: the employee sync (T2) with its list, progress and per-employee
   await expect(page.locator('#tel-employee-sync-progress')).toContainText('синхронизация завершена');
   await expect(page.locator('#tel-employee-sync-results li')).toContainText(/(создан — создан в UIS|сопоставлен — тот же e-mail в UIS)/);
   await page.screenshot({ path: testInfo.outputPath('telephony-employee-sync.png'), fullPage: true });
+
+  // A run UIS refuses stops as a whole and says why, in the page's language too.
+  const i = await emulators(request);
+  const uis = new URL(i.uis_data_api_url).origin;
+  const fault = await request.post(`${uis}/_emulator/faults`, {
+    data: { method: 'get.employees', mnemonic: 'forbidden', times: 1 },
+  });
+  expect(fault.status()).toBe(200);
+  await page.click('#tel-employee-sync');
+  await expect(page.locator('#tel-employee-sync-progress')).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
+  await expect(page.locator('#tel-employee-sync-progress')).toContainText('синхронизация прервана');
+  await expect(page.locator('#tel-employee-sync-error')).toContainText('UIS отклонил доступ');
 });
 
 test('telephony: a lost inbound call becomes a todo for the chosen employee in Megaplan', async ({ request }) => {
