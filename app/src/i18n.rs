@@ -312,13 +312,12 @@ impl Lang {
                 "Wrong account, login or password",
             )
             .into(),
-            ErrorCode::TooManyAttempts => {
-                if ru {
-                    format!("Слишком много попыток входа. Повторите через {d} с.")
-                } else {
-                    format!("Too many sign-in attempts. Try again in {d} s.")
-                }
-            }
+            ErrorCode::TooManyAttempts => fill(
+                ru,
+                "Слишком много попыток входа. Повторите через {d} с.",
+                "Too many sign-in attempts. Try again in {d} s.",
+                d,
+            ),
             ErrorCode::DomainFormat => pick(
                 ru,
                 "Домен должен быть вида https://mp361546.megaplan.ru",
@@ -331,20 +330,18 @@ impl Lang {
                 "Only *.megaplan.ru domains are allowed",
             )
             .into(),
-            ErrorCode::MegaplanRejected => {
-                if ru {
-                    format!("Megaplan отклонил учетные данные: {d}")
-                } else {
-                    format!("Megaplan rejected the credentials: {d}")
-                }
-            }
-            ErrorCode::MegaplanUnreachable => {
-                if ru {
-                    format!("Не удалось связаться с Megaplan: {d}")
-                } else {
-                    format!("Could not reach Megaplan: {d}")
-                }
-            }
+            ErrorCode::MegaplanRejected => fill(
+                ru,
+                "Megaplan отклонил учетные данные: {d}",
+                "Megaplan rejected the credentials: {d}",
+                d,
+            ),
+            ErrorCode::MegaplanUnreachable => fill(
+                ru,
+                "Не удалось связаться с Megaplan: {d}",
+                "Could not reach Megaplan: {d}",
+                d,
+            ),
             ErrorCode::NameTaken => pick(
                 ru,
                 "Учетные данные с таким названием уже есть",
@@ -366,41 +363,26 @@ impl Lang {
                 "No Megaplan credentials are chosen.",
             )
             .into(),
-            ErrorCode::ServerError => {
-                if ru {
-                    format!("Ошибка на сервере интеграции: {d}")
-                } else {
-                    format!("The integration's server failed: {d}")
-                }
-            }
-            ErrorCode::MegaplanCredentialsBroken => {
-                if ru {
-                    format!("Megaplan отклонил учетные данные «{d}»: введите новый пароль выше.")
-                } else {
-                    format!("Megaplan refused the credentials «{d}»: enter the new password above.")
-                }
-            }
-            ErrorCode::UisRejected => {
-                if ru {
-                    format!("UIS отклонил доступ: {d}")
-                } else {
-                    format!("UIS refused: {d}")
-                }
-            }
-            ErrorCode::UisUnreachable => {
-                if ru {
-                    format!("Не удалось связаться с UIS: {d}")
-                } else {
-                    format!("Could not reach UIS: {d}")
-                }
-            }
-            ErrorCode::InvalidJson => {
-                if ru {
-                    format!("Это не JSON: {d}")
-                } else {
-                    format!("Not JSON: {d}")
-                }
-            }
+            ErrorCode::ServerError => fill(
+                ru,
+                "Ошибка на сервере интеграции: {d}",
+                "The integration's server failed: {d}",
+                d,
+            ),
+            ErrorCode::MegaplanCredentialsBroken => fill(
+                ru,
+                "Megaplan отклонил учетные данные «{d}»: введите новый пароль выше.",
+                "Megaplan refused the credentials «{d}»: enter the new password above.",
+                d,
+            ),
+            ErrorCode::UisRejected => fill(ru, "UIS отклонил доступ: {d}", "UIS refused: {d}", d),
+            ErrorCode::UisUnreachable => fill(
+                ru,
+                "Не удалось связаться с UIS: {d}",
+                "Could not reach UIS: {d}",
+                d,
+            ),
+            ErrorCode::InvalidJson => fill(ru, "Это не JSON: {d}", "Not JSON: {d}", d),
             ErrorCode::NotAnObject => {
                 pick(ru, "Нужен объект JSON: {…}", "A JSON object is needed: {…}").into()
             }
@@ -432,6 +414,11 @@ impl Lang {
 
 fn pick(ru: bool, a: &'static str, b: &'static str) -> &'static str {
     if ru { a } else { b }
+}
+
+/// The wording in the page's language with the detail put in place of `{d}`.
+fn fill(ru: bool, a: &'static str, b: &'static str, detail: &str) -> String {
+    pick(ru, a, b).replacen("{d}", detail, 1)
 }
 
 /// The `Set-Cookie` value that remembers a language for a year.

@@ -274,19 +274,7 @@ impl Executor<'_> {
             Ok::<_, ActionError>((Link::new("CallInfo", card.id), how))
         }
         .await;
-        match out {
-            Ok((link, how)) => {
-                self.record_done(key, &link).await?;
-                Ok(Done {
-                    megaplan: Some(link),
-                    how,
-                })
-            }
-            Err(e) => {
-                self.release_start(key).await;
-                Err(e)
-            }
-        }
+        self.settle(key, out).await
     }
 
     /// Sets the card's state: the same state twice is the same card.
@@ -369,19 +357,7 @@ impl Executor<'_> {
             Ok::<_, ActionError>((Link::new("Deal", deal.id), "created"))
         }
         .await;
-        match out {
-            Ok((link, how)) => {
-                self.record_done(key, &link).await?;
-                Ok(Done {
-                    megaplan: Some(link),
-                    how,
-                })
-            }
-            Err(e) => {
-                self.release_start(key).await;
-                Err(e)
-            }
-        }
+        self.settle(key, out).await
     }
 }
 

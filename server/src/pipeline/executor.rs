@@ -340,6 +340,28 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Ends a created-once action: recorded done with what it made, or its start released so the
+    /// next attempt looks for it again.
+    pub(super) async fn settle(
+        &self,
+        key: &str,
+        out: Result<(Link, &'static str), ActionError>,
+    ) -> Result<Done, ActionError> {
+        match out {
+            Ok((link, how)) => {
+                self.record_done(key, &link).await?;
+                Ok(Done {
+                    megaplan: Some(link),
+                    how,
+                })
+            }
+            Err(e) => {
+                self.release_start(key).await;
+                Err(e)
+            }
+        }
+    }
+
     /// After a failed attempt the claim ends at once: the next attempt looks up, without waiting a lease.
     pub(super) async fn release_start(&self, key: &str) {
         let _ = sqlx::query(
@@ -491,19 +513,7 @@ impl<'a> Executor<'a> {
             Ok::<_, ActionError>((Link::new("Todo", todo.id), "created"))
         }
         .await;
-        match out {
-            Ok((link, how)) => {
-                self.record_done(key, &link).await?;
-                Ok(Done {
-                    megaplan: Some(link),
-                    how,
-                })
-            }
-            Err(e) => {
-                self.release_start(key).await;
-                Err(e)
-            }
-        }
+        self.settle(key, out).await
     }
 
     /// `callInfo/history` upserts by providerId, so a repeat updates the same call.
