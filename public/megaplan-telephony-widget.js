@@ -8,6 +8,12 @@
  *
  *   UisMegaplan.call("1000002", "+7 999 123-45-67")          // rings the employee, then the client
  *   UisMegaplan.setDoNotDisturb("1000002", true)              // UIS status «Не беспокоить»
+ *   UisMegaplan.doNotDisturb("1000002")                       // the UIS status now: {dnd, status, …}
+ *   UisMegaplan.watchDoNotDisturb("1000002", function (on, state) { webPhone.setDnd(on); })
+ *
+ * The watch asks on start and every `watchEveryMs` (60 s), and calls back when the status changed in
+ * UIS (its softphone, its admin pages), so the web phone's «не беспокоить» follows UIS too. The
+ * server reads UIS at most once a minute per account, for all its users (UIS counts every call).
  *
  * With `autoBind`, every `a[href^="tel:"]` on the page becomes a click-to-call link for the signed-in
  * user (`employeeId`, taken from the page's Megaplan context when the widget host provides it).
@@ -21,14 +27,23 @@
     token: "PASTE-THE-ACCOUNT-TOKEN",
     employeeId: null,
     autoBind: true,
+    watchEveryMs: 60000,
   };
 
   function post(url, body) {
-    return fetch(url, {
+    return request(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Uis-Megaplan-Token": CONFIG.token },
       body: JSON.stringify(body),
-    }).then(function (r) {
+    });
+  }
+
+  function get(url) {
+    return request(url, { method: "GET", headers: { "X-Uis-Megaplan-Token": CONFIG.token } });
+  }
+
+  function request(url, init) {
+    return fetch(url, init).then(function (r) {
       return r.json().then(function (answer) {
         if (!r.ok) {
           var e = new Error(answer && answer.message ? answer.message : "HTTP " + r.status);
@@ -54,6 +69,39 @@
     /** Mirrors the web phone's «не беспокоить» switch to the UIS employee status. */
     setDoNotDisturb: function (employeeId, on) {
       return post(CONFIG.dndUrl, { employee_id: String(employeeId), dnd: !!on });
+    },
+    /** The UIS status now; resolves to {employee_id, uis_employee_id, dnd, status, status_id}. */
+    doNotDisturb: function (employeeId) {
+      var sep = CONFIG.dndUrl.indexOf("?") < 0 ? "?" : "&";
+      return get(CONFIG.dndUrl + sep + "employee_id=" + encodeURIComponent(String(employeeId)));
+    },
+    /**
+     * Calls `onChange(dnd, state)` with the UIS status at once and whenever it changes; `onError(e)`
+     * (optional) when a read fails (the watch goes on). Returns a function that stops the watch.
+     */
+    watchDoNotDisturb: function (employeeId, onChange, onError) {
+      var last = null;
+      var stopped = false;
+      var timer = null;
+      function tick() {
+        UisMegaplan.doNotDisturb(employeeId)
+          .then(function (state) {
+            if (!stopped && state.dnd !== last) {
+              last = state.dnd;
+              onChange(state.dnd, state);
+            }
+          }, function (e) {
+            if (!stopped && onError) onError(e);
+          })
+          .then(function () {
+            if (!stopped) timer = setTimeout(tick, CONFIG.watchEveryMs);
+          });
+      }
+      tick();
+      return function stop() {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+      };
     },
   };
 

@@ -31,7 +31,8 @@ echo "== test: Playwright in Chromium (cargo leptos end-to-end)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
+# UIS statuses kept 1 s instead of 60, so the widget hears a change made in UIS within the test.
 UIS_MEGAPLAN_E2E=1 LEPTOS_SITE_ADDR="127.0.0.1:$port" BASE_URL="http://127.0.0.1:$port" UIS_MEGAPLAN_DATA_DIR="$data" \
-  cargo leptos end-to-end
+  UIS_MEGAPLAN_UIS_STATUS_REFRESH_SECS=1 cargo leptos end-to-end
 
 echo "== test: all passed in $(( $(date +%s) - start )) s"

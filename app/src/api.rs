@@ -148,6 +148,20 @@ pub struct WebhookUrls {
     /// One full URL per UIS notification the seed asks to set up.
     pub uis_events: Vec<(String, String)>,
     pub megaplan_events: String,
+    /// What the Megaplan widget for click-to-call and do-not-disturb (T11, T15) is configured with.
+    pub megaplan_widget: MegaplanWidget,
+}
+
+/// The widget's settings: the two addresses it calls and the account's token (the header
+/// `X-Uis-Megaplan-Token`), and where its script is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MegaplanWidget {
+    pub call_url: String,
+    pub dnd_url: String,
+    pub token: String,
+    pub script_url: String,
+    /// The script's `UisMegaplan.configure({…})` call with the three above, ready to paste after it.
+    pub configuration: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -154,3 +154,68 @@ test('telephony: a lost inbound call becomes a todo for the chosen employee in M
     )
     .toBe(true);
 });
+
+test('telephony: the Megaplan widget calls a client and follows «не беспокоить» both ways (T11, T15)', async ({ page, context, request }, testInfo) => {
+  test.setTimeout(60_000);
+  const i = await emulators(request);
+  const uisState = async () => (await (await request.get(`${new URL(i.uis_data_api_url).origin}/_emulator/state`)).json());
+  await signedInDemo(context, request);
+  await page.goto('/#telephony');
+  await hydrated(page);
+  // The widget needs the extension table (step 1) and a number for click-to-call (step 5).
+  await page.click('#tel-sync-settings');
+  await expect(page.locator('#tel-staff-table tbody tr').first()).toBeVisible();
+  const number = await page.locator('#tel-click-number option:not([value=""])').first().getAttribute('value');
+  await page.selectOption('#tel-click-number', number);
+  await page.click('#telephony-save');
+  await expect(page.locator('#telephony-result')).toHaveText('Сохранено');
+
+  // The settings page hands the admin the widget: its script and its configuration.
+  const widget = page.locator('#megaplan-widget');
+  await expect(widget).toContainText('Виджет Megaplan');
+  const script = await page.locator('#megaplan-widget-script').getAttribute('href');
+  const configuration = await page.locator('#megaplan-widget-config').textContent();
+  expect(configuration).toContain(await page.locator('#megaplan-widget-token').inputValue());
+  await widget.screenshot({ path: testInfo.outputPath('megaplan-widget-settings.png') });
+
+  // A Megaplan page on another origin, with the widget installed as the admin was told.
+  const crm = 'http://acme.megaplan.localhost/crm/client/1';
+  // Here the integration is on this machine, so Chromium asks the user before a page reaches it
+  // (Local Network Access); a real one is on the internet and needs no such permission.
+  await context.grantPermissions(['local-network-access'], { origin: new URL(crm).origin });
+  await context.route(crm, (route) => route.fulfill({
+    contentType: 'text/html; charset=utf-8',
+    body: `<!doctype html><html><body><h1>Клиент</h1><a id="client-phone" href="tel:+7 999 765-43-21">+7 999 765-43-21</a>
+      <script src="${script}"></script>
+      <script>${configuration}
+      UisMegaplan.configure({ employeeId: "${DEFAULT_RESPONSIBLE}", watchEveryMs: 200 });</script></body></html>`,
+  }));
+  const crmPage = await context.newPage();
+  await crmPage.goto(crm);
+  await expect.poll(() => crmPage.evaluate(() => typeof window.UisMegaplan)).toBe('object');
+
+  // T11: a click on the client's number starts the call through UIS.
+  const before = (await uisState()).started_calls.length;
+  await crmPage.click('#client-phone');
+  await expect.poll(async () => (await uisState()).started_calls.length).toBe(before + 1);
+  const started = (await uisState()).started_calls.at(-1).params;
+  expect(started.contact).toBe('79997654321');
+  expect(started.virtual_phone_number).toBe(number.replace(/\D/g, ''));
+
+  // T15: switched on in Megaplan → UIS «Не беспокоить»; switched in UIS → the web phone hears of it.
+  const set = await crmPage.evaluate((id) => UisMegaplan.setDoNotDisturb(id, true), DEFAULT_RESPONSIBLE);
+  expect(set.dnd).toBe(true);
+  const statusInUis = async () => (await uisState()).employees.find((e) => e.id === set.uis_employee_id).status;
+  expect(await statusInUis()).toBe('do_not_disturb');
+  await crmPage.evaluate((id) => {
+    window.heard = [];
+    UisMegaplan.watchDoNotDisturb(id, (on, state) => window.heard.push(`${on}:${state.status}`));
+  }, DEFAULT_RESPONSIBLE);
+  await expect.poll(() => crmPage.evaluate(() => window.heard)).toEqual(['true:do_not_disturb']);
+  const rpc = await request.post(i.uis_data_api_url, {
+    data: { jsonrpc: '2.0', id: 1, method: 'update.employees', params: { access_token: i.uis_api_key, id: set.uis_employee_id, status: 'available' } },
+  });
+  expect((await rpc.json()).error).toBeUndefined();
+  await expect.poll(() => crmPage.evaluate(() => window.heard)).toEqual(['true:do_not_disturb', 'false:available']);
+  expect(await statusInUis()).toBe('available');
+});

@@ -164,6 +164,14 @@ pub struct ServeArgs {
     /// Days the event log keeps each event's trace (payload, decision, actions), then prunes it.
     #[arg(long, env = "UIS_MEGAPLAN_TRACE_RETENTION_DAYS", default_value_t = 30)]
     pub trace_retention_days: u32,
+    /// Seconds the UIS employee statuses shown to the Megaplan widget (do-not-disturb) are kept: UIS
+    /// is read at most this often per account, each read one Data API point.
+    #[arg(
+        long,
+        env = "UIS_MEGAPLAN_UIS_STATUS_REFRESH_SECS",
+        default_value_t = 60
+    )]
+    pub uis_status_refresh_secs: u64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +202,8 @@ impl ServeArgs {
             uis_call_api_url: "https://callapi.uiscom.ru/v4.0".into(),
             e2e: false,
             trace_retention_days: 30,
+            // Short, so a test sees a status changed in UIS without waiting a minute.
+            uis_status_refresh_secs: 1,
         }
     }
 }

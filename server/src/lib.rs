@@ -134,6 +134,7 @@ pub async fn start_with(
             None => url::Url::parse(&format!("http://{addr}"))?,
         },
         telephony::employee_sync::EVERY,
+        std::time::Duration::from_secs(args.uis_status_refresh_secs.max(1)),
     );
     let observe = observe::service(
         pipeline.clone(),

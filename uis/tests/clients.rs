@@ -223,6 +223,13 @@ async fn create_and_update_employees() {
     };
     api.update_employee(&by_mnemonic).await.unwrap();
     assert_eq!(emu.employees()[0].status_id, Some(1));
+    // One employee read back by id, its status as set; none once UIS deleted it.
+    api.set_employee_status(5001, dnd.id).await.unwrap();
+    let one = api.employee(5001).await.unwrap().unwrap();
+    assert_eq!((one.id, one.status_id), (5001, Some(dnd.id)));
+    assert!(emu.remove_employee(5001));
+    assert_eq!(api.employee(5001).await.unwrap(), None);
+    assert!(!emu.remove_employee(5001));
     assert_eq!(
         mnemonic(api.set_employee_status(5001, 999).await.unwrap_err()),
         Mnemonic::InvalidParameterValue

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::api::{
-    CredentialView, ErrorCode, FieldError, FormOutcome, Overview, Section, SectionView,
-    UisAccessView, WebhookUrls,
+    CredentialView, ErrorCode, FieldError, FormOutcome, MegaplanWidget, Overview, Section,
+    SectionView, UisAccessView, WebhookUrls,
 };
 use app::ssr::{
     BoxFuture, CurrentUser, NewMegaplanCredentials, ServiceError, ServiceResult, Services,
@@ -28,6 +28,8 @@ pub struct SettingsConfig {
     pub megaplan_allow_hosts: Vec<String>,
     pub uis_data_api_url: String,
     pub uis_call_api_url: String,
+    /// The server's key: the Megaplan widget's token is derived from it per account.
+    pub secret: crate::secret::SecretKey,
 }
 
 pub struct SettingsService {
@@ -181,7 +183,11 @@ impl SettingsService {
                 call_api_login,
                 checked_at,
             }),
-            webhooks: webhook_urls(&self.config.public_url, &webhook_key),
+            webhooks: webhook_urls(
+                &self.config.public_url,
+                &webhook_key,
+                &crate::telephony::megaplan_contract::token(&self.config.secret, &user.account_id),
+            ),
             sections,
         })
     }
@@ -577,8 +583,9 @@ fn uis_error(field: &str, e: uis::Error) -> FieldError {
     }
 }
 
-/// The account's webhook addresses: UIS notifications per event, the routing URL, Megaplan events.
-pub fn webhook_urls(public_url: &url::Url, key: &str) -> WebhookUrls {
+/// The account's webhook addresses: UIS notifications per event, the routing URL, Megaplan events,
+/// and the Megaplan widget's settings (`token`: the account's telephony token).
+pub fn webhook_urls(public_url: &url::Url, key: &str, token: &str) -> WebhookUrls {
     use uis::notification::{EventKind, templates};
     let base = public_url.as_str().trim_end_matches('/');
     let mut uis_events: Vec<(String, String)> = EventKind::ALL
@@ -595,6 +602,29 @@ pub fn webhook_urls(public_url: &url::Url, key: &str) -> WebhookUrls {
         uis_base: format!("{base}/hooks/uis/{key}"),
         uis_events,
         megaplan_events: format!("{base}/hooks/megaplan/{key}/events"),
+        megaplan_widget: megaplan_widget(base, key, token),
+    }
+}
+
+/// The Megaplan widget's settings for the account of `key` (`base`: the public URL, no slash at the end).
+pub(crate) fn megaplan_widget(base: &str, key: &str, token: &str) -> MegaplanWidget {
+    let call_url = format!("{base}/hooks/megaplan/{key}/telephony/call");
+    let dnd_url = format!("{base}/hooks/megaplan/{key}/telephony/dnd");
+    let js = |s: &str| serde_json::Value::from(s).to_string();
+    MegaplanWidget {
+        configuration: format!(
+            "UisMegaplan.configure({{\n  callUrl: {},\n  dndUrl: {},\n  token: {},\n}});",
+            js(&call_url),
+            js(&dnd_url),
+            js(token)
+        ),
+        script_url: format!(
+            "{base}{}",
+            crate::telephony::megaplan_contract::WIDGET_SCRIPT
+        ),
+        call_url,
+        dnd_url,
+        token: token.to_owned(),
     }
 }
 

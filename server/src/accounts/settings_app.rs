@@ -77,6 +77,7 @@ impl SettingsApp {
                 megaplan_allow_hosts: allow,
                 uis_data_api_url: uis_data,
                 uis_call_api_url: uis_call,
+                secret: secret.clone(),
             },
             pipeline,
         );

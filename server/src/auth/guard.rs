@@ -24,6 +24,8 @@ const PUBLIC_PATHS: &[&str] = &[
     // Counters only, no account data: Prometheus scrapes it without a browser session.
     "/metrics",
     "/favicon.ico",
+    // The Megaplan widget's script: Megaplan pages load it in their users' browsers; no secrets.
+    crate::telephony::megaplan_contract::WIDGET_SCRIPT,
 ];
 const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/hooks/"];
 /// Only in the e2e/demo mode, where it describes the emulators.
@@ -176,6 +178,7 @@ mod tests {
             "/healthz",
             "/pkg/x.js",
             "/hooks/uis/k/call_started",
+            "/megaplan-telephony-widget.js",
         ] {
             assert!(is_public(p), "{p}");
         }

@@ -86,12 +86,16 @@ pub async fn widget(
         return error(StatusCode::NOT_FOUND, "no such account");
     };
     let base = t.public_url.as_str().trim_end_matches('/');
+    let token = megaplan_contract::token(&t.secret, &user.account_id);
+    let w = crate::accounts::service::megaplan_widget(base, &key, &token);
     Json(json!({
-        "call_url": format!("{base}/hooks/megaplan/{key}/telephony/call"),
-        "dnd_url": format!("{base}/hooks/megaplan/{key}/telephony/dnd"),
+        "call_url": w.call_url,
+        "dnd_url": w.dnd_url,
         "route_url": format!("{base}/hooks/uis/{key}/route"),
         "token_header": megaplan_contract::TOKEN_HEADER,
-        "token": megaplan_contract::token(&t.secret, &user.account_id),
+        "token": w.token,
+        "script_url": w.script_url,
+        "configuration": w.configuration,
     }))
     .into_response()
 }

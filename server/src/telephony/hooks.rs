@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uis::call_api::StartEmployeeCall;
@@ -15,7 +16,7 @@ use uis::routing::RouteRequest;
 
 use super::Telephony;
 use super::megaplan_contract::{
-    CallRequest, CallStarted, ContractError, DndRequest, DndSet, TOKEN_HEADER, verify,
+    CallRequest, CallStarted, ContractError, DndQuery, DndRequest, DndState, TOKEN_HEADER, verify,
 };
 use super::routing;
 use super::staff::{self, StaffRow};
@@ -74,7 +75,7 @@ fn cors(h: &mut HeaderMap) {
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
     h.insert(
         "access-control-allow-methods",
-        HeaderValue::from_static("POST, OPTIONS"),
+        HeaderValue::from_static("GET, POST, OPTIONS"),
     );
     h.insert(
         "access-control-allow-headers",
@@ -266,6 +267,14 @@ fn is_sip(p: &str) -> bool {
     p.starts_with("sip:") || p.contains('@') || p.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+fn uis_refused(e: impl std::fmt::Display) -> Response {
+    fail(
+        StatusCode::BAD_GATEWAY,
+        "uis_error",
+        format!("UIS refused: {e}"),
+    )
+}
+
 fn unavailable(e: impl std::fmt::Display) -> Response {
     fail(StatusCode::BAD_GATEWAY, "unavailable", e.to_string())
 }
@@ -291,14 +300,11 @@ async fn set_dnd(
     let req: DndRequest = parse(body)?;
     let (account_id, row) = authorize(t, key, headers, &req.employee_id).await?;
     let data = t.access.uis_data(&account_id).await.map_err(unavailable)?;
-    let uis_error = |e: uis::Error| {
-        fail(
-            StatusCode::BAD_GATEWAY,
-            "uis_error",
-            format!("UIS refused: {e}"),
-        )
-    };
-    let statuses = data.get_statuses().await.map_err(uis_error)?;
+    let statuses = t
+        .uis_status
+        .statuses(&account_id, &data)
+        .await
+        .map_err(uis_refused)?;
     let mnemonic = if req.dnd {
         "do_not_disturb"
     } else {
@@ -315,13 +321,68 @@ async fn set_dnd(
             )
         })?;
     let uis_id = row.uis_employee_id.unwrap_or_default();
-    data.set_employee_status(uis_id, status.id)
-        .await
-        .map_err(uis_error)?;
-    Ok(ok(DndSet {
+    let set = data.set_employee_status(uis_id, status.id).await;
+    // Whatever came of it, the next read asks UIS.
+    t.uis_status.forget(&account_id).await;
+    set.map_err(uis_refused)?;
+    Ok(ok(DndState {
         employee_id: row.megaplan_user_id,
         uis_employee_id: uis_id,
+        dnd: req.dnd,
         status: mnemonic.into(),
-        status_id: status.id,
+        status_id: Some(status.id),
+    }))
+}
+
+/// `GET /hooks/megaplan/{key}/telephony/dnd?employee_id=…` (T15): the UIS status as it is now, so
+/// the web phone follows a change made in UIS.
+pub async fn dnd_state(
+    State(t): State<Telephony>,
+    Path(key): Path<String>,
+    query: Result<Query<DndQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    match read_dnd(&t, &key, &headers, query).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn read_dnd(
+    t: &Telephony,
+    key: &str,
+    headers: &HeaderMap,
+    query: Result<Query<DndQuery>, QueryRejection>,
+) -> Result<Response, Response> {
+    let Query(req) = query.map_err(|e| {
+        fail(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the query needs employee_id: {}", e.body_text()),
+        )
+    })?;
+    let (account_id, row) = authorize(t, key, headers, &req.employee_id).await?;
+    let data = t.access.uis_data(&account_id).await.map_err(unavailable)?;
+    let uis_id = row.uis_employee_id.unwrap_or_default();
+    let status = t
+        .uis_status
+        .status_of(&account_id, &data, uis_id)
+        .await
+        .map_err(uis_refused)?
+        .ok_or_else(|| {
+            fail(
+                StatusCode::CONFLICT,
+                "no_uis_employee",
+                format!(
+                    "UIS has no employee {uis_id} ({}) any more: run the employee sync",
+                    row.megaplan_name
+                ),
+            )
+        })?;
+    Ok(ok(DndState {
+        employee_id: row.megaplan_user_id,
+        uis_employee_id: uis_id,
+        dnd: status.dnd(),
+        status: status.mnemonic,
+        status_id: status.status_id,
     }))
 }

@@ -14,20 +14,31 @@
 //! POST /hooks/megaplan/{account_key}/telephony/dnd
 //! X-Uis-Megaplan-Token: <the account's telephony token>
 //! {"employee_id": "1000002", "dnd": true}
-//! → 200 {"employee_id": "1000002", "uis_employee_id": 5002, "status": "do_not_disturb", "status_id": 3}
+//! → 200 {"employee_id": "1000002", "uis_employee_id": 5002, "dnd": true, "status": "do_not_disturb", "status_id": 3}
+//!
+//! GET /hooks/megaplan/{account_key}/telephony/dnd?employee_id=1000002
+//! X-Uis-Megaplan-Token: <the account's telephony token>
+//! → 200 {"employee_id": "1000002", "uis_employee_id": 5002, "dnd": false, "status": "break", "status_id": 2}
 //! ```
 //!
 //! - `employee_id`: the Megaplan user (Employee id) who clicks / switches the web phone's mode.
 //! - `phone`: the client's number in any usual writing; it must be a valid number.
 //! - `external_id` (optional, ≤ 64 characters): comes back in the UIS notifications of the call (and
 //!   `call_api_external_id` in reports), so the call is correlated; one is generated when absent.
+//! - `GET …/dnd` reads the UIS employee's status as it is now, so the web phone's switch follows a
+//!   change made in UIS (its softphone, its admin pages): the widget asks on load and every minute.
+//!   The server reads UIS at most once per `--uis-status-refresh-secs` (60) per account, for all
+//!   its users: each Data API call costs one of the account's daily points.
+//!   `dnd` is true only for the status `do_not_disturb`; `status` is the status's mnemonic
+//!   (`unknown` when UIS lists no status with the employee's `status_id`).
 //! - The token: since these requests start real calls, the account key in the path is not enough. The
 //!   token is `hex(HMAC-SHA256(server secret key, "megaplan-telephony:" + account id))`: stable, per
 //!   account, nothing to store; the admin pastes it into the widget's settings with the URLs.
 //!   `OPTIONS` answers the browser's CORS preflight.
 //! - Errors: `{"error": "<code>", "message": "<text>"}` with 400 `bad_request` / `bad_phone`,
 //!   401 `bad_token`, 404 `unknown_account` / `unknown_employee` (not in Megaplan's telephony settings
-//!   as last synchronised, T1), 409 `no_uis_employee` (the employee has no UIS employee) /
+//!   as last synchronised, T1), 409 `no_uis_employee` (the employee has no UIS employee, or UIS no
+//!   longer has it: run the employee sync) /
 //!   `integration_inactive` (the telephony section is not activated, T16),
 //!   422 `no_click_to_call_number` / `no_dnd_status`, 502 `uis_error` (UIS refused; the message says why).
 
@@ -35,6 +46,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::secret::SecretKey;
+
+/// Where the server serves the widget's script (`public/`).
+pub const WIDGET_SCRIPT: &str = "/megaplan-telephony-widget.js";
 
 /// The header that carries the account's telephony token.
 pub const TOKEN_HEADER: &str = "x-uis-megaplan-token";
@@ -61,13 +75,22 @@ pub struct DndRequest {
     pub dnd: bool,
 }
 
+/// `GET …/telephony/dnd?employee_id=…`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DndSet {
+pub struct DndQuery {
+    pub employee_id: String,
+}
+
+/// The answer of both `…/dnd` requests: the UIS employee's status now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DndState {
     pub employee_id: String,
     pub uis_employee_id: i64,
-    /// The status mnemonic set in UIS: `do_not_disturb` or `available`.
+    /// «Не беспокоить» is on.
+    pub dnd: bool,
+    /// The status's mnemonic in UIS: `do_not_disturb`, `available`, `break`, … or `unknown`.
     pub status: String,
-    pub status_id: i64,
+    pub status_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

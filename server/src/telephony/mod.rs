@@ -11,6 +11,7 @@ pub mod picklists;
 pub mod planner;
 pub mod routing;
 pub mod staff;
+pub mod uis_status;
 
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub struct Telephony {
     pub routes: Arc<RouteCache>,
     pub running: Running,
     pub secret: SecretKey,
+    /// The UIS statuses the widget's do-not-disturb watch reads.
+    pub uis_status: Arc<uis_status::StatusBoards>,
     /// Where this server is published (the widget's URLs).
     pub public_url: url::Url,
     schedule: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
@@ -46,13 +49,15 @@ impl std::fmt::Debug for Telephony {
 }
 
 impl Telephony {
-    /// Ready to serve, with the employee sync scheduled every `sync_every` (2 h in production).
+    /// Ready to serve, with the employee sync scheduled every `sync_every` (2 h in production);
+    /// UIS statuses are read for the widget at most every `status_refresh` per account.
     pub fn start(
         pool: sqlx::AnyPool,
         secret: &SecretKey,
         uis: UisUrls,
         public_url: url::Url,
         sync_every: std::time::Duration,
+        status_refresh: std::time::Duration,
     ) -> Telephony {
         let follow = routing::follow_invalidations(pool.clone(), routing::FOLLOW_EVERY);
         let t = Telephony {
@@ -60,6 +65,7 @@ impl Telephony {
             routes: RouteCache::new(),
             running: Running::default(),
             secret: secret.clone(),
+            uis_status: uis_status::StatusBoards::new(status_refresh),
             public_url,
             schedule: Arc::default(),
             follow: Arc::new(std::sync::Mutex::new(Some(follow))),
@@ -82,7 +88,9 @@ impl Telephony {
             )
             .route(
                 "/hooks/megaplan/{account_key}/telephony/dnd",
-                post(hooks::dnd).options(hooks::preflight),
+                post(hooks::dnd)
+                    .get(hooks::dnd_state)
+                    .options(hooks::preflight),
             )
             .route("/api/telephony/settings-sync", post(admin::settings_sync))
             .route("/api/telephony/staff", get(admin::staff_table))

@@ -4,51 +4,15 @@
 use serde_json::{Value, json};
 
 use crate::helpers::BACKENDS;
-use crate::telephony_support::{Mp, TelephonyApp, Ui, VIRTUAL_NUMBER, spawn};
+use crate::telephony_settings::form_call;
+use crate::telephony_support::{Mp, TelephonyApp, Ui, VIRTUAL_NUMBER, spawn, team};
 
+/// The team with two UIS employees, Борисов on a SIP line.
 fn staff() -> (Vec<Mp>, Vec<Ui>) {
-    (
-        vec![
-            Mp(
-                2001,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "+7 916 100-00-01",
-                Some("201"),
-            ),
-            Mp(
-                2002,
-                "Борисов",
-                "borisov@acme.example",
-                "+7 916 100-00-02",
-                Some("202"),
-            ),
-            Mp(
-                2003,
-                "Васильева",
-                "vasilieva@acme.example",
-                "+7 916 100-00-03",
-                Some("203"),
-            ),
-        ],
-        vec![
-            Ui(
-                7001,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "201",
-                "79160000201",
-            ),
-            // An employee with a SIP line.
-            Ui(
-                7002,
-                "Борисов",
-                "borisov@acme.example",
-                "202",
-                "sip:borisov@acme.uiscom.ru",
-            ),
-        ],
-    )
+    let (mp, mut ui) = team();
+    ui.truncate(2);
+    ui[1].4 = "sip:borisov@acme.uiscom.ru";
+    (mp, ui)
 }
 
 async fn app(backend: uis_megaplan::testing::TestBackend, settings: Value) -> Option<TelephonyApp> {
@@ -297,6 +261,191 @@ async fn dnd_on_and_off_changes_the_uis_employee_status() {
 }
 
 #[tokio::test]
+async fn the_web_phone_reads_the_uis_status_so_a_change_made_in_uis_reaches_megaplan() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, json!({})).await else {
+            continue;
+        };
+        let token = t.token();
+        let read = |id: &'static str| t.megaplan_get("dnd", id, Some(&token));
+
+        let (status, body, origin) = read("employee_id=2001").await;
+        assert_eq!(status, 200, "{backend:?}: {body}");
+        assert_eq!(
+            origin.as_deref(),
+            Some("*"),
+            "the widget reads it from Megaplan's page"
+        );
+        assert_eq!(body["employee_id"], "2001");
+        assert_eq!(body["uis_employee_id"], 7001);
+        assert_eq!(
+            (&body["dnd"], &body["status"]),
+            (&json!(false), &json!("available"))
+        );
+
+        // Switched on from Megaplan: read back as on.
+        let (status, set) = t
+            .megaplan_request(
+                "dnd",
+                json!({"employee_id": "2001", "dnd": true}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(status, 200, "{set}");
+        assert_eq!(set["dnd"], true);
+        let (_, body, _) = read("employee_id=2001").await;
+        assert_eq!(
+            (&body["dnd"], &body["status"]),
+            (&json!(true), &json!("do_not_disturb"))
+        );
+        assert_eq!(body["status_id"], set["status_id"]);
+
+        // Changed in UIS itself (its softphone, its admin pages): «Перерыв» is not «Не беспокоить».
+        let uis_admin = uis::DataApiClient::new(&t.uis.data_api_url(), t.uis.api_key()).unwrap();
+        uis_admin
+            .update_employee(&uis::data_api::EmployeeUpdate {
+                id: 7001,
+                status: Some("break".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        // Each Data API call costs a point of the account's day: the employees' statuses are read
+        // once per refresh (1 s in tests, 60 s by default) for every user of the account.
+        let reads = || {
+            t.uis
+                .requests()
+                .iter()
+                .filter(|m| *m == "get.employees")
+                .count()
+        };
+        let before = reads();
+        for id in ["employee_id=2001", "employee_id=2002"] {
+            let (status, body, _) = read(id).await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let (_, body, _) = read("employee_id=2001").await;
+        assert_eq!(
+            body["status"], "do_not_disturb",
+            "read within the refresh: kept"
+        );
+        assert_eq!(reads(), before, "no UIS read within the refresh");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (_, body, _) = read("employee_id=2001").await;
+        assert_eq!(
+            (&body["dnd"], &body["status"]),
+            (&json!(false), &json!("break"))
+        );
+        assert_eq!(reads(), before + 1);
+        // The status list is read once, not per request.
+        assert_eq!(
+            t.uis
+                .requests()
+                .iter()
+                .filter(|m| *m == "get.statuses")
+                .count(),
+            1
+        );
+
+        // Refused clearly.
+        let (status, body, _) = t.megaplan_get("dnd", "employee_id=2001", None).await;
+        assert_eq!((status, &body["error"]), (401, &json!("bad_token")));
+        let (status, body, _) = read("employee=2001").await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("bad_request")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("employee_id"),
+            "{body}"
+        );
+        let (status, body, _) = read("employee_id=2999").await;
+        assert_eq!((status, &body["error"]), (404, &json!("unknown_employee")));
+        let (status, body, _) = read("employee_id=2003").await;
+        assert_eq!((status, &body["error"]), (409, &json!("no_uis_employee")));
+        // Deleted in UIS since the last sync: once the statuses are read again, say what to do.
+        assert!(t.uis.remove_employee(7002));
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (status, body, _) = read("employee_id=2002").await;
+        assert_eq!(
+            (status, &body["error"]),
+            (409, &json!("no_uis_employee")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("employee sync"),
+            "{body}"
+        );
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_settings_page_gives_the_admin_the_widget_and_the_token_that_opens_this_account_only() {
+    for backend in BACKENDS {
+        let Some(t) = app(backend, json!({})).await else {
+            continue;
+        };
+        let admin = t.admin().await;
+        let overview: app::api::Overview = form_call(&admin, "overview").await;
+        let w = overview.webhooks.megaplan_widget;
+        let base = t.app.server.url();
+        assert_eq!(
+            w.call_url,
+            format!("{base}/hooks/megaplan/{}/telephony/call", t.key)
+        );
+        assert_eq!(
+            w.dnd_url,
+            format!("{base}/hooks/megaplan/{}/telephony/dnd", t.key)
+        );
+        assert_eq!(w.script_url, format!("{base}/megaplan-telephony-widget.js"));
+        assert_eq!(
+            w.configuration,
+            format!(
+                "UisMegaplan.configure({{\n  callUrl: \"{}\",\n  dndUrl: \"{}\",\n  token: \"{}\",\n}});",
+                w.call_url, w.dnd_url, w.token
+            )
+        );
+        // The JSON API says the same.
+        let api: Value = admin
+            .get("/api/telephony/widget")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(api["token"], w.token.as_str());
+        assert_eq!(api["configuration"], w.configuration.as_str());
+
+        // The token the admin was given opens this account's widget requests.
+        let (status, body) = t
+            .megaplan_request(
+                "dnd",
+                json!({"employee_id": "2001", "dnd": true}),
+                Some(&w.token),
+            )
+            .await;
+        assert_eq!(status, 200, "{backend:?}: {body}");
+        // Another account's page shows another token, which this account refuses.
+        let other = uis_megaplan::accounts::service::webhook_urls(
+            &url::Url::parse(&base).unwrap(),
+            "other-key",
+            &uis_megaplan::telephony::megaplan_contract::token(&t.app.server.state.secret, "other"),
+        );
+        assert_ne!(other.megaplan_widget.token, w.token);
+        let (status, _) = t
+            .megaplan_request(
+                "dnd",
+                json!({"employee_id": "2001", "dnd": false}),
+                Some(&other.megaplan_widget.token),
+            )
+            .await;
+        assert_eq!(status, 401);
+        t.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn click_to_call_and_dnd_wait_for_the_integration_to_be_activated() {
     for backend in BACKENDS {
         let settings = json!({"click_to_call": {"number": format!("+{VIRTUAL_NUMBER}")}});
@@ -316,6 +465,13 @@ async fn click_to_call_and_dnd_wait_for_the_integration_to_be_activated() {
             assert_eq!(status, 409, "{backend:?} {action}: {answer}");
             assert_eq!(answer["error"], "integration_inactive");
         }
+        let (status, answer, _) = t
+            .megaplan_get("dnd", "employee_id=2001", Some(&token))
+            .await;
+        assert_eq!(
+            (status, &answer["error"]),
+            (409, &json!("integration_inactive"))
+        );
         assert!(t.uis.started_calls().is_empty());
         t.stop().await;
     }

@@ -9,62 +9,11 @@ use serde_json::{Value, json};
 use uis::emulator::{CallScript, Delivery};
 
 use crate::helpers::BACKENDS;
-use crate::telephony_support::{Mp, TelephonyApp, Ui, VIRTUAL_NUMBER, spawn};
+use crate::telephony_support::{TelephonyApp, VIRTUAL_NUMBER, spawn, team};
 
 const ALEKSEEVA: u64 = 2001;
 const BORISOV: u64 = 2002;
 const VASILIEVA: u64 = 2003;
-
-fn staff() -> (Vec<Mp>, Vec<Ui>) {
-    (
-        vec![
-            Mp(
-                ALEKSEEVA,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "+7 916 100-00-01",
-                Some("201"),
-            ),
-            Mp(
-                BORISOV,
-                "Борисов",
-                "borisov@acme.example",
-                "+7 916 100-00-02",
-                Some("202"),
-            ),
-            Mp(
-                VASILIEVA,
-                "Васильева",
-                "vasilieva@acme.example",
-                "+7 916 100-00-03",
-                Some("203"),
-            ),
-        ],
-        vec![
-            Ui(
-                7001,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "201",
-                "79160000201",
-            ),
-            Ui(
-                7002,
-                "Борисов",
-                "borisov@acme.example",
-                "202",
-                "79160000202",
-            ),
-            Ui(
-                7003,
-                "Васильева",
-                "vasilieva@acme.example",
-                "203",
-                "79160000203",
-            ),
-        ],
-    )
-}
 
 /// Clients made at the first talk (responsible = `who` talked), communications for talked calls,
 /// todos for lost and failed calls to Борисов, Васильева by default.
@@ -84,7 +33,7 @@ fn settings(who: &str) -> Value {
 }
 
 async fn app(backend: uis_megaplan::testing::TestBackend, settings: Value) -> Option<TelephonyApp> {
-    let (mp, ui) = staff();
+    let (mp, ui) = team();
     let t = spawn(backend, &mp, &ui, settings).await?;
     t.sync_telephony_settings().await;
     let base = format!("{}/hooks/uis/{}", t.app.server.url(), t.key);

@@ -7,45 +7,17 @@ use serde_json::json;
 use uis::emulator::{CallScript, RouteMethod, RouteOutcome};
 
 use crate::helpers::BACKENDS;
-use crate::telephony_support::{Mp, TelephonyApp, Ui, spawn};
+use crate::telephony_support::{Mp, TelephonyApp, Ui, spawn, team};
 
 const MANAGER_PHONE: &str = "79160000201";
 
+/// Алексеева (the manager) and Борисов.
 fn staff() -> (Vec<Mp>, Vec<Ui>) {
-    (
-        vec![
-            Mp(
-                2001,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "+7 916 100-00-01",
-                Some("201"),
-            ),
-            Mp(
-                2002,
-                "Борисов",
-                "borisov@acme.example",
-                "+7 916 100-00-02",
-                Some("202"),
-            ),
-        ],
-        vec![
-            Ui(
-                7001,
-                "Алексеева",
-                "alekseeva@acme.example",
-                "201",
-                MANAGER_PHONE,
-            ),
-            Ui(
-                7002,
-                "Борисов",
-                "borisov@acme.example",
-                "202",
-                "79160000202",
-            ),
-        ],
-    )
+    let (mut mp, mut ui) = team();
+    mp.truncate(2);
+    ui.truncate(2);
+    assert_eq!(ui[0].4, MANAGER_PHONE);
+    (mp, ui)
 }
 
 async fn routed_app(backend: uis_megaplan::testing::TestBackend) -> Option<TelephonyApp> {

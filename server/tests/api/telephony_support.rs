@@ -31,6 +31,28 @@ pub struct Ui(
     pub &'static str,
 );
 
+/// The sales team of most telephony tests: Алексеева, Борисов and Васильева (Megaplan 2001–2003,
+/// extensions 201–203) and their UIS employees 7001–7003, reached at 7916000020x.
+pub fn team() -> (Vec<Mp>, Vec<Ui>) {
+    // Megaplan id, UIS id, last name, e-mail, Megaplan phone, extension, UIS phone.
+    type S = &'static str;
+    type Person = (u64, i64, S, S, S, S, S);
+    #[rustfmt::skip]
+    const TEAM: [Person; 3] = [
+        (2001, 7001, "Алексеева", "alekseeva@acme.example", "+7 916 100-00-01", "201", "79160000201"),
+        (2002, 7002, "Борисов", "borisov@acme.example", "+7 916 100-00-02", "202", "79160000202"),
+        (2003, 7003, "Васильева", "vasilieva@acme.example", "+7 916 100-00-03", "203", "79160000203"),
+    ];
+    TEAM.iter()
+        .map(|&(mp, uis, last, email, phone, ext, uis_phone)| {
+            (
+                Mp(mp, last, email, phone, Some(ext)),
+                Ui(uis, last, email, ext, uis_phone),
+            )
+        })
+        .unzip()
+}
+
 /// The account's first virtual number.
 pub const VIRTUAL_NUMBER: &str = "74951234567";
 
@@ -288,6 +310,32 @@ impl TelephonyApp {
         let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(json!(null)))
+    }
+
+    /// `GET /hooks/megaplan/{key}/telephony/{action}?{query}`, as the widget asks; status and JSON
+    /// answer, and the answer's CORS origin header.
+    pub async fn megaplan_get(
+        &self,
+        action: &str,
+        query: &str,
+        token: Option<&str>,
+    ) -> (u16, Value, Option<String>) {
+        let mut r = self.app.http.get(format!(
+            "{}/hooks/megaplan/{}/telephony/{action}?{query}",
+            self.app.server.url(),
+            self.key
+        ));
+        if let Some(t) = token {
+            r = r.header("x-uis-megaplan-token", t);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let origin = r
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, r.json().await.unwrap_or(json!(null)), origin)
     }
 
     pub async fn stop(self) {

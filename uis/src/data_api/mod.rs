@@ -202,6 +202,14 @@ impl DataApiClient {
         self.get_all("get.employees", &Query::default()).await
     }
 
+    /// One employee by id; `None` when UIS has no such employee (deleted in UIS).
+    pub async fn employee(&self, id: i64) -> Result<Option<Employee>> {
+        let page = self
+            .get_employees(&Query::default().filter(Filter::eq("id", id)))
+            .await?;
+        Ok(page.data.into_iter().find(|e| e.id == id))
+    }
+
     /// Creates an employee and returns its id (accepts both documented answer shapes).
     pub async fn create_employee(&self, employee: &NewEmployee) -> Result<i64> {
         let method = "create.employees";

@@ -175,6 +175,14 @@ impl Emulator {
         self.inner.state().employees.clone()
     }
 
+    /// Deletes an employee, as UIS's admin pages do (the Data API has no delete); `false` if absent.
+    pub fn remove_employee(&self, id: i64) -> bool {
+        let mut st = self.inner.state();
+        let before = st.employees.len();
+        st.employees.retain(|e| e.id != id);
+        st.employees.len() != before
+    }
+
     pub fn virtual_numbers(&self) -> Vec<VirtualNumber> {
         self.inner.state().virtual_numbers.clone()
     }
