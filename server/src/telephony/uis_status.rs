@@ -144,4 +144,67 @@ mod tests {
         assert_eq!(status(&list, None, Some("break".into())).mnemonic, "break");
         assert_eq!(status(&list, None, None).mnemonic, "unknown");
     }
+
+    fn reads(emu: &uis::emulator::Emulator, method: &str) -> usize {
+        emu.requests().iter().filter(|m| *m == method).count()
+    }
+
+    #[tokio::test]
+    async fn uis_is_read_once_per_refresh_for_the_whole_account_and_asked_alone_for_a_newcomer() {
+        let emu = uis::emulator::Emulator::start(uis::emulator::EmulatorConfig::default()).unwrap();
+        let data = DataApiClient::new(&emu.data_api_url(), emu.api_key()).unwrap();
+        let boards = StatusBoards::new(Duration::from_secs(60));
+        let staff: Vec<i64> = emu.employees().iter().map(|e| e.id).collect();
+        assert!(staff.len() >= 2);
+        for id in &staff {
+            let s = boards.status_of("acme", &data, *id).await.unwrap().unwrap();
+            assert_eq!(s.mnemonic, "available");
+        }
+        assert_eq!(
+            reads(&emu, "get.employees"),
+            1,
+            "one read for every employee"
+        );
+        assert_eq!(reads(&emu, "get.statuses"), 1);
+
+        // Created in UIS after the read (an employee sync): asked for alone, then the board is read anew.
+        let newcomer = data
+            .create_employee(&uis::data_api::NewEmployee {
+                last_name: "Новикова".into(),
+                phone_numbers: vec![uis::data_api::EmployeePhone {
+                    phone_number: "79160000999".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let s = boards.status_of("acme", &data, newcomer).await.unwrap();
+        assert_eq!(s.map(|s| s.mnemonic).as_deref(), Some("available"));
+        assert_eq!(reads(&emu, "get.employees"), 2);
+        boards.status_of("acme", &data, newcomer).await.unwrap();
+        assert_eq!(
+            reads(&emu, "get.employees"),
+            3,
+            "the board was read again, with the newcomer"
+        );
+        boards.status_of("acme", &data, newcomer).await.unwrap();
+        assert_eq!(reads(&emu, "get.employees"), 3);
+
+        // Gone from UIS: none, after asking.
+        assert_eq!(
+            boards.status_of("acme", &data, 999_999).await.unwrap(),
+            None
+        );
+        // Another account has a board of its own; `forget` drops only the account's.
+        boards.status_of("other", &data, staff[0]).await.unwrap();
+        assert_eq!(reads(&emu, "get.employees"), 5);
+        boards.forget("acme").await;
+        boards.status_of("other", &data, staff[0]).await.unwrap();
+        assert_eq!(reads(&emu, "get.employees"), 5);
+        boards.status_of("acme", &data, staff[0]).await.unwrap();
+        assert_eq!(reads(&emu, "get.employees"), 6);
+        assert_eq!(reads(&emu, "get.statuses"), 2, "once per account and hour");
+        emu.shutdown().await;
+    }
 }
