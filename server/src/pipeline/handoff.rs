@@ -131,7 +131,8 @@ const LAPSED: &str = "SELECT CAST(1 AS BIGINT) FROM inbox_events \
 
 /// Gives events whose claim lapsed back to the queue, with one job for them in their arrival order:
 /// a handed-off event has no job of its own, so this is how any server gets the events of a
-/// process that died (or of a run that outlived its lease). Returns how many.
+/// process that died (or of a run that outlived its lease), each with a trace step saying its
+/// attempt was interrupted. Returns how many.
 pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
     let now = now_ms();
     // Nearly always nothing: a read, not a write that takes SQLite's one write lock every time.
@@ -153,19 +154,42 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
         return Ok(0);
     }
     in_tx!(store, |conn| {
-        let mut ids: Vec<(String,)> = sqlx::query_as(
+        let mut lapsed: Vec<(String, String, i64)> = sqlx::query_as(
             "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
-             WHERE status = 'processing' AND locked_until < $1 RETURNING id",
+             WHERE status = 'processing' AND locked_until < $1 RETURNING id, account_id, CAST(attempts AS BIGINT)",
         )
         .bind(now)
         .fetch_all(&mut *conn)
         .await?;
         // Inbox ids are time-ordered: a call's earlier event first.
-        ids.sort();
-        let n = ids.len();
+        lapsed.sort();
+        let n = lapsed.len();
+        // The attempt that lapsed wrote no trace (its steps are written when it ends): the event
+        // log says it was interrupted and what it had recorded in Megaplan by then.
+        for (event_id, account_id, attempt) in &lapsed {
+            let recorded: Vec<RecordedAction> = sqlx::query_as(
+                "SELECT action_key, state, megaplan_type, megaplan_id FROM action_records \
+                 WHERE account_id = $1 AND event_id = $2 ORDER BY started_at",
+            )
+            .bind(account_id.as_str())
+            .bind(event_id.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO event_trace (id, event_id, account_id, at, step, status, detail) \
+                 VALUES ($1, $2, $3, $4, 'interrupted', 'claim lapsed', $5)",
+            )
+            .bind(super::trace::step_id(now))
+            .bind(event_id.as_str())
+            .bind(account_id.as_str())
+            .bind(now)
+            .bind(interrupted_detail(*attempt, &recorded))
+            .execute(&mut *conn)
+            .await?;
+        }
         if n > 0 {
             let job = EventJob {
-                event_ids: ids.into_iter().map(|(id,)| id).collect(),
+                event_ids: lapsed.into_iter().map(|(id, _, _)| id).collect(),
             };
             conn.push_jobs(vec![job.task(None)]).await?;
             tracing::warn!(
@@ -175,6 +199,32 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
         }
         Ok::<_, anyhow::Error>(n)
     })
+}
+
+/// An action an attempt recorded: (action key, state, Megaplan type, Megaplan id).
+type RecordedAction = (String, String, Option<String>, Option<String>);
+
+/// What the trace says of an attempt whose claim lapsed before it ended.
+fn interrupted_detail(attempt: i64, recorded: &[RecordedAction]) -> String {
+    let head = format!(
+        "attempt {attempt} did not end: its server stopped, or it ran past its claim; the event \
+         is queued again and what is recorded is not done twice"
+    );
+    if recorded.is_empty() {
+        return format!("{head}. Nothing was recorded in Megaplan by then.");
+    }
+    let actions = recorded
+        .iter()
+        .map(|(key, state, kind, id)| match (state.as_str(), kind, id) {
+            ("done", Some(kind), Some(id)) => format!("{key} → {kind}:{id}"),
+            ("done", _, _) => format!("{key} → done"),
+            _ => format!(
+                "{key} → started, Megaplan's answer not recorded (looked up before posting again)"
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!("{head}. Recorded in Megaplan by then: {actions}.")
 }
 
 /// Runs [`requeue_lapsed`] every `every` until `stopped`; a queue job follows each find.

@@ -106,7 +106,7 @@ pub(super) fn bind_steps<'q>(
 }
 
 /// Sorts like the steps were written (time, then this process's sequence), unique across servers.
-fn step_id(at: i64) -> String {
+pub(super) fn step_id(at: i64) -> String {
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tail = &uuid::Uuid::new_v4().simple().to_string()[..8];

@@ -1083,6 +1083,32 @@ async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_
         // died: the claim lapsed a moment ago.
         let calls = calls(9900, 1);
         let (call, phone) = &calls[0];
+        // Before it died, the attempt on «lost» created the caller's client and recorded it.
+        let client = megaplan::Client::new(
+            app.emu.base_url(),
+            megaplan::Credentials {
+                login: app.emu.seed().login.clone(),
+                password: app.emu.seed().password.clone(),
+            },
+        )
+        .create_contractor_human(&megaplan::NewContractorHuman {
+            first_name: Some("Клиент".into()),
+            contact_info: vec![megaplan::ContactInfo::phone(phone)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let client_key = format!("client:+{phone}");
+        sqlx::query(
+            "INSERT INTO action_records (account_id, action_key, event_id, state, megaplan_type, \
+             megaplan_id, started_at, done_at) VALUES ($1, $2, '0-died-lost', 'done', 'ContractorHuman', $3, 1, 1)",
+        )
+        .bind(ACCOUNT)
+        .bind(client_key.as_str())
+        .bind(client.id.to_string())
+        .execute(pool)
+        .await
+        .unwrap();
         for kind in ["lost", "call_finished"] {
             sqlx::query(
                 "INSERT INTO inbox_events (id, account_id, source, event_type, dedupe_key, call_session_id, \
@@ -1101,7 +1127,43 @@ async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_
             .unwrap();
         }
         wait_done(pool, 2, Duration::from_secs(20)).await;
+        // One client: the dead attempt's record was used, not a second client made.
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
+        // The event log says each attempt was interrupted and what it had done in Megaplan.
+        for (event, said) in [
+            (
+                "0-died-lost",
+                format!(
+                    "Recorded in Megaplan by then: {client_key} → ContractorHuman:{}.",
+                    client.id
+                ),
+            ),
+            (
+                "0-died-call_finished",
+                "Nothing was recorded in Megaplan by then.".to_owned(),
+            ),
+        ] {
+            let steps: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT step, status, detail FROM event_trace WHERE event_id = $1 ORDER BY id",
+            )
+            .bind(event)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            let (step, status, detail) = &steps[0];
+            assert_eq!(step, "interrupted", "{backend:?} {event}: {steps:?}");
+            assert_eq!(status.as_deref(), Some("claim lapsed"));
+            let detail = detail.as_deref().unwrap_or_default();
+            assert!(
+                detail.starts_with("attempt 1 did not end") && detail.ends_with(&said),
+                "{backend:?} {event}: {detail}"
+            );
+            assert_eq!(
+                steps.last().unwrap().0,
+                "done",
+                "{backend:?} {event}: {steps:?}"
+            );
+        }
         app.server.shutdown().await.unwrap();
     }
 }
