@@ -9,6 +9,7 @@
 //! looks for claims that lapsed ([`requeue_lapsed`], every few seconds) and gives those events back
 //! to the queue, where any server runs them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -126,55 +127,66 @@ pub fn start(
     (handoff, task)
 }
 
-const LAPSED: &str = "SELECT CAST(1 AS BIGINT) FROM inbox_events \
-    WHERE status = 'processing' AND locked_until < $1 LIMIT 1";
-
 /// Gives events whose claim lapsed back to the queue, with one job for them in their arrival order:
 /// a handed-off event has no job of its own, so this is how any server gets the events of a
 /// process that died (or of a run that outlived its lease), each with a trace step saying its
 /// attempt was interrupted. Returns how many.
 pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
     let now = now_ms();
-    // Nearly always nothing: a read, not a write that takes SQLite's one write lock every time.
-    let lapsed: Option<(i64,)> = match store {
-        JobStore::Sqlite(pool) => {
-            sqlx::query_as(LAPSED)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
-        JobStore::Postgres(pool) => {
-            sqlx::query_as(LAPSED)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
-    };
-    if lapsed.is_none() {
-        return Ok(0);
-    }
-    in_tx!(store, |conn| {
-        let mut lapsed: Vec<(String, String, i64)> = sqlx::query_as(
-            "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
-             WHERE status = 'processing' AND locked_until < $1 RETURNING id, account_id, CAST(attempts AS BIGINT)",
+    // Nearly always nothing: reads first, not a write that takes SQLite's one write lock every
+    // time. The attempt that lapsed wrote no trace (its steps are written when it ends): the event
+    // log says it was interrupted and what it had recorded in Megaplan by then, read here too,
+    // outside the write lock: action_records has no index by event (one scan, after a crash only).
+    let (candidates, mut recorded) = in_tx!(store, |conn| {
+        let events: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, CAST(attempts AS BIGINT) FROM inbox_events \
+             WHERE status = 'processing' AND locked_until < $1 ORDER BY id LIMIT 500",
         )
         .bind(now)
         .fetch_all(&mut *conn)
         .await?;
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT event_id, action_key, state, megaplan_type, megaplan_id FROM action_records \
+             WHERE event_id IN ({}) ORDER BY started_at",
+            placeholders(1, events.len())
+        )));
+        for (id, _) in &events {
+            q = q.bind(id.as_str());
+        }
+        let rows: Vec<RecordedAction> = if events.is_empty() {
+            Vec::new()
+        } else {
+            q.fetch_all(&mut *conn).await?
+        };
+        let mut recorded: HashMap<String, Vec<RecordedAction>> = HashMap::new();
+        for r in rows {
+            recorded.entry(r.event_id.clone()).or_default().push(r);
+        }
+        Ok::<_, anyhow::Error>((events, recorded))
+    })?;
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let attempts: HashMap<&str, i64> = candidates.iter().map(|(id, a)| (id.as_str(), *a)).collect();
+    in_tx!(store, |conn| {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
+             WHERE status = 'processing' AND locked_until < $1 AND id IN ({}) \
+             RETURNING id, account_id",
+            placeholders(2, candidates.len())
+        )))
+        .bind(now);
+        for (id, _) in &candidates {
+            q = q.bind(id.as_str());
+        }
+        let mut lapsed: Vec<(String, String)> = q.fetch_all(&mut *conn).await?;
         // Inbox ids are time-ordered: a call's earlier event first.
         lapsed.sort();
         let n = lapsed.len();
-        // The attempt that lapsed wrote no trace (its steps are written when it ends): the event
-        // log says it was interrupted and what it had recorded in Megaplan by then.
-        for (event_id, account_id, attempt) in &lapsed {
-            let recorded: Vec<RecordedAction> = sqlx::query_as(
-                "SELECT action_key, state, megaplan_type, megaplan_id FROM action_records \
-                 WHERE account_id = $1 AND event_id = $2 ORDER BY started_at",
-            )
-            .bind(account_id.as_str())
-            .bind(event_id.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
+        for (event_id, account_id) in &lapsed {
+            let attempt = attempts.get(event_id.as_str()).copied().unwrap_or_default();
+            let detail =
+                interrupted_detail(attempt, &recorded.remove(event_id).unwrap_or_default());
             sqlx::query(
                 "INSERT INTO event_trace (id, event_id, account_id, at, step, status, detail) \
                  VALUES ($1, $2, $3, $4, 'interrupted', 'claim lapsed', $5)",
@@ -183,13 +195,13 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
             .bind(event_id.as_str())
             .bind(account_id.as_str())
             .bind(now)
-            .bind(interrupted_detail(*attempt, &recorded))
+            .bind(detail)
             .execute(&mut *conn)
             .await?;
         }
         if n > 0 {
             let job = EventJob {
-                event_ids: lapsed.into_iter().map(|(id, _, _)| id).collect(),
+                event_ids: lapsed.into_iter().map(|(id, _)| id).collect(),
             };
             conn.push_jobs(vec![job.task(None)]).await?;
             tracing::warn!(
@@ -201,8 +213,23 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
     })
 }
 
-/// An action an attempt recorded: (action key, state, Megaplan type, Megaplan id).
-type RecordedAction = (String, String, Option<String>, Option<String>);
+/// `$first, $first+1, …`: `n` placeholders for an `IN (…)` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An action an attempt recorded (its idempotency record).
+#[derive(sqlx::FromRow)]
+struct RecordedAction {
+    event_id: String,
+    action_key: String,
+    state: String,
+    megaplan_type: Option<String>,
+    megaplan_id: Option<String>,
+}
 
 /// What the trace says of an attempt whose claim lapsed before it ended.
 fn interrupted_detail(attempt: i64, recorded: &[RecordedAction]) -> String {
@@ -215,12 +242,15 @@ fn interrupted_detail(attempt: i64, recorded: &[RecordedAction]) -> String {
     }
     let actions = recorded
         .iter()
-        .map(|(key, state, kind, id)| match (state.as_str(), kind, id) {
-            ("done", Some(kind), Some(id)) => format!("{key} → {kind}:{id}"),
-            ("done", _, _) => format!("{key} → done"),
-            _ => format!(
-                "{key} → started, Megaplan's answer not recorded (looked up before posting again)"
-            ),
+        .map(|r| {
+            let key = &r.action_key;
+            match (r.state.as_str(), &r.megaplan_type, &r.megaplan_id) {
+                ("done", Some(kind), Some(id)) => format!("{key} → {kind}:{id}"),
+                ("done", _, _) => format!("{key} → done"),
+                _ => format!(
+                    "{key} → started, Megaplan's answer not recorded (looked up before posting again)"
+                ),
+            }
         })
         .collect::<Vec<_>>()
         .join("; ");
