@@ -148,7 +148,7 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT event_id, action_key, state, megaplan_type, megaplan_id FROM action_records \
              WHERE event_id IN ({}) ORDER BY started_at",
-            placeholders(1, events.len())
+            super::placeholders(1, events.len())
         )));
         for (id, _) in &events {
             q = q.bind(id.as_str());
@@ -173,7 +173,7 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
             "UPDATE inbox_events SET status = 'queued', locked_until = NULL \
              WHERE status = 'processing' AND locked_until < $1 AND id IN ({}) \
              RETURNING id, account_id",
-            placeholders(2, candidates.len())
+            super::placeholders(2, candidates.len())
         )))
         .bind(now);
         for (id, _) in &candidates {
@@ -211,14 +211,6 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
         }
         Ok::<_, anyhow::Error>(n)
     })
-}
-
-/// `$first, $first+1, …`: `n` placeholders for an `IN (…)` list.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// An action an attempt recorded (its idempotency record).

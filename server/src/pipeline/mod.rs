@@ -41,6 +41,15 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
+/// `$first, $first+1, …`: `n` numbered placeholders (the `Any` driver's QueryBuilder writes `?`,
+/// which PostgreSQL refuses), for an `IN (…)` list or the values of a multi-row INSERT.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Knobs of the pipeline; tests shorten the times.
 #[derive(Clone, Debug)]
 pub struct PipelineConfig {

@@ -62,15 +62,8 @@ const COLUMNS: usize = 11;
 /// The `INSERT` of `rows` steps, its placeholders numbered from `$first` (the statement may follow
 /// others in one query).
 pub(super) fn insert_sql(rows: usize, first: usize) -> String {
-    // `$n` placeholders written out: the `Any` driver's QueryBuilder writes `?`, which PostgreSQL refuses.
     let rows = (0..rows)
-        .map(|r| {
-            let cols = (0..COLUMNS)
-                .map(|c| format!("${}", first + r * COLUMNS + c))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("({cols})")
-        })
+        .map(|r| format!("({})", super::placeholders(first + r * COLUMNS, COLUMNS)))
         .collect::<Vec<_>>()
         .join(", ");
     format!(

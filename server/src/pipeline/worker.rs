@@ -197,10 +197,7 @@ impl Worker {
         if event_ids.is_empty() {
             return Ok(event_ids);
         }
-        let list = (1..=event_ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = super::placeholders(1, event_ids.len());
         let sql = format!(
             "SELECT id FROM inbox_events WHERE id IN ({list}) \
              AND status IN ('queued', 'retrying', 'processing')"
