@@ -118,6 +118,7 @@ pub struct CallRoute {
 impl Client {
     /// `POST /api/v3/callInfo`: creates the call and pops the widget up (§8 "ring").
     pub async fn create_call_info(&self, fields: &CallInfoFields) -> Result<CallInfo> {
+        tracing::trace!(target: "latency", stage = "card posted");
         self.call(Request::post("api/v3/callInfo", call_body(fields)))
             .await
     }

@@ -165,10 +165,11 @@ async fn main() {
     line("bare axum handler", &bare);
     let routing = load(&url, rate, seconds, callers, true).await;
     line("routing answer (cache warm)", &routing);
+    let ratio = routing.p99.as_secs_f64() / bare.p99.as_secs_f64();
     println!(
-        "{:<34} p99 {:.2} × the bare handler's",
+        "{:<34} p99 {ratio:.2} × the bare handler's (target ≤ 2 ×: {})",
         "",
-        routing.p99.as_secs_f64() / bare.p99.as_secs_f64()
+        if ratio <= 2.0 { "met" } else { "NOT met" }
     );
     server.shutdown().await.unwrap();
     megaplan.shutdown().await;

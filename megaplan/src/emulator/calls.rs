@@ -116,6 +116,7 @@ fn insert(store: &mut Store, mut body: Value) -> Value {
 
 /// `POST /api/v3/callInfo`: creates and pops the widget up (§8 ring).
 pub(crate) async fn create(State(s): State<Shared>, body: Bytes) -> ApiResult {
+    tracing::trace!(target: "latency", stage = "emulator has the card");
     let body = body_json(&body)?;
     let mut store = s.store();
     validate(&store, &body)?;

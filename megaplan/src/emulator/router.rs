@@ -45,6 +45,7 @@ async fn announce_change(
     let writes = req.method() != axum::http::Method::GET;
     let response = next.run(req).await;
     if writes {
+        tracing::trace!(target: "latency", stage = "emulator announced");
         s.changes.send_modify(|n| *n += 1);
     }
     response

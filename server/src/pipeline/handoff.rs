@@ -104,6 +104,7 @@ pub fn start(
             tokio::select! {
                 events = rx.recv() => {
                     let Some(events) = events else { break };
+                    tracing::trace!(target: "latency", stage = "handed off");
                     let (w, release) = (worker.clone(), release.clone());
                     running.spawn(async move {
                         let n = events.len();

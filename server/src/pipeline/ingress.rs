@@ -155,6 +155,7 @@ async fn writer(
             return;
         }
         let n = batch.len();
+        tracing::trace!(target: "latency", stage = "inbox writer");
         // Handed to this process's worker when it has room: the rows are committed already
         // claimed by it (no claim of its own on the way to a pop-up card, and no queue job).
         let local = handoff.as_ref().filter(|h| h.reserve(n));
@@ -165,6 +166,7 @@ async fn writer(
             let planner = local.map(|h| &*h.planner);
             sink.write(&rows, claimed_until, planner).await
         };
+        tracing::trace!(target: "latency", stage = "committed");
         metrics::inbox_commit(n, started.elapsed());
         match written {
             Ok(outcomes) => {
@@ -598,6 +600,8 @@ async fn uis_hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<&'static str, IngressError> {
+    // `latency` events mark a pop-up card's way; the pop-up bench times each step (BENCH_STAGES=1).
+    tracing::trace!(target: "latency", stage = "hook");
     let kind = EventKind::from_path_segment(&event).ok_or(IngressError::NotFound)?;
     let account = s
         .account(&key)

@@ -220,6 +220,7 @@ impl Worker {
     }
 
     pub async fn process(&self, start: Start) -> anyhow::Result<()> {
+        tracing::trace!(target: "latency", stage = "worker");
         let (event_id, ev) = match start {
             Start::Queued(id) => match self.claim(&id).await? {
                 Some(ev) => (id, ev),
