@@ -98,6 +98,9 @@ pub struct Executor<'a> {
     pub card: super::interim_rules::CardClaim,
     /// A phone the plan found no client record for (see `Plan::unrecorded_client`).
     pub unrecorded_client: Option<String>,
+    /// The call of the action running: its records are forgotten with the call's last events
+    /// ([`super::trace::prune`]).
+    call_session_id: Option<i64>,
 }
 
 /// What claiming an action's record found.
@@ -137,11 +140,13 @@ impl<'a> Executor<'a> {
             clients: HashMap::new(),
             card: Default::default(),
             unrecorded_client: None,
+            call_session_id: None,
         }
     }
 
     pub async fn run(&mut self, action: &Action) -> Result<Done, ActionError> {
         let key = action.idempotency_key();
+        self.call_session_id = Some(action.call_session_id().get());
         // Actions that claim their record first learn of an earlier result from the claim itself:
         // one statement before Megaplan is called instead of a read and then the claim.
         let claims_first = matches!(
@@ -253,8 +258,8 @@ impl<'a> Executor<'a> {
     pub(super) async fn record_done(&self, key: &str, link: &Link) -> Result<(), sqlx::Error> {
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO action_records (account_id, action_key, event_id, state, megaplan_type, megaplan_id, started_at, done_at) \
-             VALUES ($1, $2, $3, 'done', $4, $5, $6, $6) \
+            "INSERT INTO action_records (account_id, action_key, event_id, state, megaplan_type, megaplan_id, started_at, done_at, call_session_id) \
+             VALUES ($1, $2, $3, 'done', $4, $5, $6, $6, $7) \
              ON CONFLICT (account_id, action_key) DO UPDATE SET state = 'done', \
              megaplan_type = excluded.megaplan_type, megaplan_id = excluded.megaplan_id, done_at = excluded.done_at",
         )
@@ -264,6 +269,7 @@ impl<'a> Executor<'a> {
         .bind(&link.content_type)
         .bind(link.id.as_str())
         .bind(now)
+        .bind(self.call_session_id)
         .execute(self.pool)
         .await?;
         Ok(())
@@ -275,13 +281,14 @@ impl<'a> Executor<'a> {
     pub(super) async fn start(&self, key: &str) -> Result<Claim, ActionError> {
         let now = now_ms();
         let inserted = sqlx::query(
-            "INSERT INTO action_records (account_id, action_key, event_id, state, started_at) \
-             VALUES ($1, $2, $3, 'started', $4) ON CONFLICT (account_id, action_key) DO NOTHING",
+            "INSERT INTO action_records (account_id, action_key, event_id, state, started_at, call_session_id) \
+             VALUES ($1, $2, $3, 'started', $4, $5) ON CONFLICT (account_id, action_key) DO NOTHING",
         )
         .bind(self.account_id)
         .bind(key)
         .bind(self.event_id)
         .bind(now)
+        .bind(self.call_session_id)
         .execute(self.pool)
         .await?
         .rows_affected();

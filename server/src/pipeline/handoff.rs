@@ -137,7 +137,7 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
     // Nearly always nothing: reads first, not a write that takes SQLite's one write lock every
     // time. The attempt that lapsed wrote no trace (its steps are written when it ends): the event
     // log says it was interrupted and what it had recorded in Megaplan by then, read here too,
-    // outside the write lock: action_records has no index by event (one scan, after a crash only).
+    // outside the write lock, through the records of the event's call (indexed by call).
     let (candidates, mut recorded) = in_tx!(store, |conn| {
         let events: Vec<(String, i64)> = sqlx::query_as(
             "SELECT id, CAST(attempts AS BIGINT) FROM inbox_events \
@@ -147,8 +147,11 @@ pub async fn requeue_lapsed(store: &JobStore) -> anyhow::Result<usize> {
         .fetch_all(&mut *conn)
         .await?;
         let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT event_id, action_key, state, megaplan_type, megaplan_id FROM action_records \
-             WHERE event_id IN ({}) ORDER BY started_at",
+            "SELECT r.event_id AS event_id, r.action_key AS action_key, r.state AS state, \
+             r.megaplan_type AS megaplan_type, r.megaplan_id AS megaplan_id \
+             FROM inbox_events e JOIN action_records r \
+               ON r.account_id = e.account_id AND r.call_session_id = e.call_session_id \
+             WHERE e.id IN ({}) AND r.event_id = e.id ORDER BY r.started_at",
             super::placeholders(1, events.len())
         )));
         for (id, _) in &events {

@@ -130,7 +130,9 @@ pub async fn of_event(pool: &AnyPool, event_id: &str) -> Result<Vec<TraceRow>, s
 }
 
 /// Deletes traces, finished inbox events and rejected bodies older than `days`. Events still
-/// waiting or failed are kept (they can be replayed).
+/// waiting or failed are kept (they can be replayed). A call none of whose events is left is
+/// forgotten with its last ones: its facts and its action records (the idempotency memory,
+/// including the record naming its caller's client: a later call finds that client in Megaplan).
 pub async fn prune(pool: &AnyPool, days: u32) -> Result<u64, sqlx::Error> {
     let cutoff = now_ms() - i64::from(days) * 86_400_000;
     let mut n = sqlx::query("DELETE FROM event_trace WHERE at < $1")
@@ -138,16 +140,59 @@ pub async fn prune(pool: &AnyPool, days: u32) -> Result<u64, sqlx::Error> {
         .execute(pool)
         .await?
         .rows_affected();
+    let calls: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT DISTINCT account_id, call_session_id FROM inbox_events \
+         WHERE received_at < $1 AND status = 'done' AND call_session_id IS NOT NULL",
+    )
+    .bind(cutoff)
+    .fetch_all(pool)
+    .await?;
     n += sqlx::query("DELETE FROM inbox_events WHERE received_at < $1 AND status = 'done'")
         .bind(cutoff)
         .execute(pool)
         .await?
         .rows_affected();
+    n += forget_calls(pool, &calls).await?;
     n += sqlx::query("DELETE FROM rejected_events WHERE received_at < $1")
         .bind(cutoff)
         .execute(pool)
         .await?
         .rows_affected();
+    Ok(n)
+}
+
+macro_rules! forget_call {
+    ($table:literal) => {
+        concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE account_id = $1 AND call_session_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM inbox_events e \
+               WHERE e.account_id = $1 AND e.call_session_id = $2)"
+        )
+    };
+}
+const FORGET_CALL_RECORDS: &str = forget_call!("action_records");
+const FORGET_CALL_FACTS: &str = forget_call!("call_facts");
+
+/// Deletes the facts and action records of those `calls` that have no event left, a hundred calls
+/// a transaction (SQLite's write lock is held a few milliseconds at a time).
+async fn forget_calls(pool: &AnyPool, calls: &[(String, i64)]) -> Result<u64, sqlx::Error> {
+    let mut n = 0;
+    for chunk in calls.chunks(100) {
+        let mut tx = pool.begin().await?;
+        for (account, call) in chunk {
+            for sql in [FORGET_CALL_RECORDS, FORGET_CALL_FACTS] {
+                n += sqlx::query(sql)
+                    .bind(account)
+                    .bind(call)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        tx.commit().await?;
+    }
     Ok(n)
 }
 

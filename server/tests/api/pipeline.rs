@@ -1101,11 +1101,13 @@ async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_
         let client_key = format!("client:+{phone}");
         sqlx::query(
             "INSERT INTO action_records (account_id, action_key, event_id, state, megaplan_type, \
-             megaplan_id, started_at, done_at) VALUES ($1, $2, '0-died-lost', 'done', 'ContractorHuman', $3, 1, 1)",
+             megaplan_id, started_at, done_at, call_session_id) \
+             VALUES ($1, $2, '0-died-lost', 'done', 'ContractorHuman', $3, 1, 1, $4)",
         )
         .bind(ACCOUNT)
         .bind(client_key.as_str())
         .bind(client.id.to_string())
+        .bind(*call)
         .execute(pool)
         .await
         .unwrap();

@@ -886,3 +886,94 @@ async fn a_call_is_given_back_even_when_the_trace_of_its_event_cannot_be_written
         t.stop().await;
     }
 }
+
+/// Rows of `table` (`inbox_events`, `call_facts` or `action_records`) that belong to `call`.
+async fn rows_of_call(t: &TelephonyApp, table: &str, call: i64) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {table} WHERE call_session_id = $1"
+    )))
+    .bind(call)
+    .fetch_one(t.pool())
+    .await
+    .unwrap();
+    n
+}
+
+#[tokio::test]
+async fn a_call_is_forgotten_with_its_last_events_after_the_retention_unless_one_can_be_replayed() {
+    const TABLES: [&str; 3] = ["inbox_events", "call_facts", "action_records"];
+    for backend in BACKENDS {
+        let Some(t) = app(backend, settings("first_talked")).await else {
+            continue;
+        };
+        let phone = "79501112233";
+        let old = play(&t, CallScript::inbound_answered(phone)).await;
+        let failed = play(&t, CallScript::inbound_answered("79501112244")).await;
+        let recent = play(&t, CallScript::inbound_answered("79501112255")).await;
+        let mut before = Vec::new();
+        for call in [old, failed, recent] {
+            let rows: Vec<i64> =
+                futures::future::join_all(TABLES.map(|table| rows_of_call(&t, table, call))).await;
+            assert!(
+                rows.iter().all(|&n| n > 0),
+                "{backend:?}: call {call} left events, facts and action records: {rows:?}"
+            );
+            before.push(rows);
+        }
+        // Two calls a month old; one event of the second failed for good (it can still be replayed).
+        let month_ago = uis_megaplan::pipeline::now_ms() - 31 * 86_400_000;
+        sqlx::query("UPDATE inbox_events SET received_at = $1 WHERE call_session_id IN ($2, $3)")
+            .bind(month_ago)
+            .bind(old)
+            .bind(failed)
+            .execute(t.pool())
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE inbox_events SET status = 'failed' WHERE id = \
+             (SELECT id FROM inbox_events WHERE call_session_id = $1 ORDER BY received_at, id LIMIT 1)",
+        )
+        .bind(failed)
+        .execute(t.pool())
+        .await
+        .unwrap();
+
+        uis_megaplan::pipeline::trace::prune(t.pool(), 30)
+            .await
+            .unwrap();
+
+        for table in TABLES {
+            assert_eq!(
+                rows_of_call(&t, table, old).await,
+                0,
+                "{backend:?}: the old call's {table} are forgotten"
+            );
+        }
+        assert_eq!(rows_of_call(&t, "inbox_events", failed).await, 1);
+        for (i, table) in TABLES.iter().enumerate().skip(1) {
+            assert_eq!(
+                rows_of_call(&t, table, failed).await,
+                before[1][i],
+                "{backend:?}: a call with an event left to replay keeps its {table}"
+            );
+        }
+        for (i, table) in TABLES.iter().enumerate() {
+            assert_eq!(
+                rows_of_call(&t, table, recent).await,
+                before[2][i],
+                "{backend:?}: a recent call keeps its {table}"
+            );
+        }
+
+        // The forgotten caller calls again: the client is found in Megaplan, not made twice.
+        let again = play(&t, CallScript::inbound_answered(phone)).await;
+        assert_ne!(again, old);
+        assert_eq!(
+            clients_with_phone(&t, phone).len(),
+            1,
+            "{backend:?}: {:?}",
+            decisions(&t).await
+        );
+        t.stop().await;
+    }
+}
