@@ -237,8 +237,9 @@ impl Worker {
         self.finish(&event_id, &ev, outcome, steps, after).await
     }
 
-    /// Claims a queued event (or one whose holder's claim lapsed); `None` when it is not to be
-    /// run now.
+    /// Claims a queued event; `None` when it is not to be run now. A claim that lapsed is not
+    /// taken here, even when a job of its dead holder comes back: `handoff::requeue_lapsed` gives
+    /// it back to the queue first, with the trace step saying the attempt was interrupted.
     async fn claim(&self, event_id: &str) -> anyhow::Result<Option<Event>> {
         loop {
             let now = now_ms();
@@ -247,8 +248,7 @@ impl Worker {
             let claimed: Option<EventRow> = sqlx::query_as(concat!(
                 "UPDATE inbox_events SET status = 'processing', attempts = attempts + 1, locked_until = $2 \
                  WHERE id = $1 AND (status = 'queued' \
-                   OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= $3)) \
-                   OR (status = 'processing' AND locked_until < $3)) \
+                   OR (status = 'retrying' AND (next_attempt_at IS NULL OR next_attempt_at <= $3))) \
                  RETURNING ",
                 event_columns!()
             ))

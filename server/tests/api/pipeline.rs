@@ -1128,6 +1128,13 @@ async fn an_event_claimed_by_a_server_that_died_goes_back_to_the_queue_when_the_
             .await
             .unwrap();
         }
+        // A queue job naming them comes back too (as the dead server's would): it does not take
+        // the lapsed claims past the step that says they were interrupted.
+        let job = uis_megaplan::pipeline::store::EventJob {
+            event_ids: vec!["0-died-lost".into(), "0-died-call_finished".into()],
+        };
+        app.server.pipeline.store.push(&job, None).await.unwrap();
+        app.server.pipeline.signal.pushed();
         wait_done(pool, 2, Duration::from_secs(20)).await;
         // One client: the dead attempt's record was used, not a second client made.
         assert_exactly_once(&app.emu, &calls, &format!("{backend:?}"));
