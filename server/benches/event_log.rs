@@ -96,10 +96,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300_000);
-    let backend = match std::env::var("BENCH_BACKEND").as_deref() {
-        Ok("postgres") => TestBackend::Postgres,
-        _ => TestBackend::Sqlite,
-    };
+    let backend = TestBackend::for_bench();
     let db = TestDb::new(backend)
         .await
         .unwrap_or_else(|| panic!("no {backend:?} database for the bench"));

@@ -335,10 +335,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let backend = match std::env::var("BENCH_BACKEND").as_deref() {
-            Ok("postgres") => TestBackend::Postgres,
-            _ => TestBackend::Sqlite,
-        };
+        let backend = TestBackend::for_bench();
         let db = TestDb::new(backend)
             .await
             .unwrap_or_else(|| panic!("no {backend:?} database for the bench"));

@@ -29,6 +29,16 @@ pub enum TestBackend {
     Postgres,
 }
 
+impl TestBackend {
+    /// A bench's database: `BENCH_BACKEND=postgres` for the local PostgreSQL, SQLite otherwise.
+    pub fn for_bench() -> TestBackend {
+        match std::env::var("BENCH_BACKEND").as_deref() {
+            Ok("postgres") => TestBackend::Postgres,
+            _ => TestBackend::Sqlite,
+        }
+    }
+}
+
 impl TestDb {
     /// A fresh database of the given kind, or None for PostgreSQL when none is reachable outside CI.
     pub async fn new(backend: TestBackend) -> Option<TestDb> {
